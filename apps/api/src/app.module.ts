@@ -1,0 +1,23 @@
+import { AuthModule } from '@keel/auth';
+import { KeelConfigModule, KeelLoggingModule, RateLimitModule, RedisModule } from '@keel/core';
+import { DatabaseModule } from '@keel/database';
+import { UsersModule } from '@keel/users';
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { HealthModule } from './health/health.module';
+
+/** The API's composition root: platform modules first, then features. */
+@Module({
+  imports: [
+    KeelConfigModule,
+    KeelLoggingModule,
+    RedisModule,
+    RateLimitModule,
+    DatabaseModule,
+    CqrsModule.forRoot(),
+    HealthModule,
+    UsersModule,
+    AuthModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,58 @@
+import { ApiProblems, Public, ServiceUnavailableError } from '@keel/core';
+import { Controller, Get, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+  type HealthCheckResult,
+  type HealthIndicatorFunction,
+} from '@nestjs/terminus';
+import { RedisHealthIndicator } from './redis.health';
+import { ShutdownState } from './shutdown-state';
+
+const DB_PING_TIMEOUT_MS = 1_000;
+
+@ApiTags('health')
+@Public()
+@Controller({ path: 'health', version: VERSION_NEUTRAL })
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
+    private readonly shutdown: ShutdownState,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: the process answers; checks nothing external' })
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the database answers and the process is not shutting down' })
+  @ApiOkResponse({ description: 'Ready; `info` lists each dependency (a degraded cache is still ready)' })
+  @ApiProblems(503)
+  async ready(): Promise<HealthCheckResult> {
+    const checks: HealthIndicatorFunction[] = [
+      () => {
+        const indicator = this.indicators.check('process');
+        return this.shutdown.isShuttingDown ? indicator.down({ message: 'shutting down' }) : indicator.up();
+      },
+      () => this.db.pingCheck('database', { timeout: DB_PING_TIMEOUT_MS }),
+      () => this.redis.check('redis'),
+    ];
+    try {
+      return await this.health.check(checks);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const result = error.getResponse() as HealthCheckResult;
+      const down = Object.entries(result.error ?? {}).map(([name, detail]) => `${name}: ${String(detail?.message ?? 'down')}`);
+      throw new ServiceUnavailableError(`Not ready (${down.join('; ')}).`);
+    }
+  }
+}

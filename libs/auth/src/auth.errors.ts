@@ -1,0 +1,43 @@
+import { DomainError } from '@keel/core';
+
+const BEARER_CHALLENGE = { 'www-authenticate': 'Bearer realm="keel", error="invalid_token"' };
+
+export class InvalidCredentialsError extends DomainError {
+  constructor() {
+    super('unauthorized', 'AUTH.INVALID_CREDENTIALS', 'The email or password is wrong.');
+  }
+}
+
+export class AccountDisabledError extends DomainError {
+  constructor() {
+    super('forbidden', 'AUTH.ACCOUNT_DISABLED', 'This account is disabled.');
+  }
+}
+
+export class InvalidAccessTokenError extends DomainError {
+  constructor(detail = 'A valid bearer access token is required.') {
+    super('unauthorized', 'AUTH.INVALID_ACCESS_TOKEN', detail, undefined, BEARER_CHALLENGE);
+  }
+}
+
+export class InvalidRefreshTokenError extends DomainError {
+  constructor() {
+    super('unauthorized', 'AUTH.INVALID_REFRESH_TOKEN', 'The refresh token is not valid. Sign in again.');
+  }
+}
+
+export class RefreshTokenReusedError extends DomainError {
+  constructor() {
+    super(
+      'unauthorized',
+      'AUTH.REFRESH_TOKEN_REUSED',
+      'This refresh token was already used; every session started from the same sign-in has been ended. Sign in again.',
+    );
+  }
+}
+
+export class ForbiddenRoleError extends DomainError {
+  constructor() {
+    super('forbidden', 'AUTH.FORBIDDEN', 'Your roles do not allow this.');
+  }
+}

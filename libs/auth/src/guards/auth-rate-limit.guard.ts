@@ -1,0 +1,37 @@
+import { authConfig, consumeRateLimits, RateLimitStore, type RateLimitRule } from '@keel/core';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+
+/**
+ * Limits credential endpoints per client address and per account (the email, or the
+ * refresh token's id), so neither one address nor a botnet can guess one password fast.
+ */
+@Injectable()
+export class AuthRateLimitGuard implements CanActivate {
+  constructor(
+    private readonly store: RateLimitStore,
+    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const windowMs = this.config.rateLimitWindowSeconds * 1000;
+    const rules: RateLimitRule[] = [{ key: `auth:ip:${request.ip}`, limit: this.config.rateLimitPerIp, windowMs }];
+    const account = accountOf(request.body);
+    if (account) rules.push({ key: `auth:account:${account}`, limit: this.config.rateLimitPerAccount, windowMs });
+    await consumeRateLimits(this.store, http.getResponse<FastifyReply>(), rules);
+    return true;
+  }
+}
+
+function accountOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { email, refreshToken } = body as { email?: unknown; refreshToken?: unknown };
+  const subject =
+    typeof email === 'string' ? email.trim().toLowerCase() : typeof refreshToken === 'string' ? refreshToken.split('.')[0] : undefined;
+  // Hashed so raw emails never become cache keys.
+  return subject ? createHash('sha256').update(subject).digest('base64url').slice(0, 22) : undefined;
+}

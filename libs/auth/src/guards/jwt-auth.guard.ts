@@ -1,0 +1,27 @@
+import { IS_PUBLIC_KEY } from '@keel/core';
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { InvalidAccessTokenError } from '../auth.errors';
+
+/** Global: every route needs a valid access token unless marked `@Public()`. */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard('jwt') {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override canActivate(context: ExecutionContext) {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
+    return isPublic ? true : super.canActivate(context);
+  }
+
+  override handleRequest<TUser>(error: unknown, user: TUser | false, info: unknown): TUser {
+    if (error instanceof InvalidAccessTokenError) throw error;
+    if (error || !user) {
+      const expired = info instanceof Error && info.name === 'TokenExpiredError';
+      throw new InvalidAccessTokenError(expired ? 'The access token has expired.' : undefined);
+    }
+    return user;
+  }
+}

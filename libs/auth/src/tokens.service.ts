@@ -1,0 +1,76 @@
+import { authConfig, uuidv7 } from '@keel/core';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { JwtService } from '@nestjs/jwt';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { EntityManager, IsNull } from 'typeorm';
+import type { TokenResponseDto } from './dto/auth.dto';
+import { RefreshToken } from './entities/refresh-token.entity';
+
+export const JWT_ISSUER = 'keel';
+export const JWT_AUDIENCE = 'keel-api';
+export const JWT_ALGORITHM = 'HS256';
+
+export interface AccessTokenClaims {
+  sub: string;
+  typ: 'access';
+}
+
+interface ParsedRefreshToken {
+  id: string;
+  secret: string;
+}
+
+const REFRESH_TOKEN_FORMAT = /^([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/;
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/** Issues access tokens (JWT) and the opaque, rotating refresh tokens. */
+@Injectable()
+export class TokensService {
+  constructor(
+    private readonly jwt: JwtService,
+    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+  ) {}
+
+  parseRefreshToken(token: string): ParsedRefreshToken | null {
+    const match = REFRESH_TOKEN_FORMAT.exec(token);
+    return match ? { id: match[1], secret: match[2] } : null;
+  }
+
+  secretMatches(row: RefreshToken, secret: string): boolean {
+    return timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(sha256(secret)));
+  }
+
+  /** A new access token and a new refresh token in `familyId` (a new family when omitted). */
+  async issue(manager: EntityManager, userId: string, familyId = uuidv7()): Promise<TokenResponseDto> {
+    const secret = randomBytes(32).toString('base64url');
+    const row = manager.create(RefreshToken, {
+      id: uuidv7(),
+      userId,
+      familyId,
+      tokenHash: sha256(secret),
+      expiresAt: new Date(Date.now() + this.config.refreshTokenTtlSeconds * 1000),
+      usedAt: null,
+      revokedAt: null,
+    });
+    await manager.insert(RefreshToken, row);
+    const claims: AccessTokenClaims = { sub: userId, typ: 'access' };
+    return {
+      accessToken: await this.jwt.signAsync(claims),
+      refreshToken: `${row.id}.${secret}`,
+      tokenType: 'Bearer',
+      expiresIn: this.config.accessTokenTtlSeconds,
+    };
+  }
+
+  async revokeFamily(manager: EntityManager, familyId: string): Promise<void> {
+    await manager.update(RefreshToken, { familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  async revokeAllForUser(manager: EntityManager, userId: string): Promise<void> {
+    await manager.update(RefreshToken, { userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+}

@@ -1,0 +1,25 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The signed-in caller, as the JWT guard puts it on the request. */
+export interface AuthUser {
+  id: string;
+  email: string;
+  roles: Role[];
+}
+
+export const IS_PUBLIC_KEY = 'keel:public';
+export const ROLES_KEY = 'keel:roles';
+
+/** Opts a route out of the global JWT guard. */
+export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
+
+/** Restricts a route to callers holding any of these roles. */
+export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+
+export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): AuthUser => {
+  const request = context.switchToHttp().getRequest<{ user: AuthUser }>();
+  return request.user;
+});

@@ -1,0 +1,11 @@
+import { registerAs } from '@nestjs/config';
+import { parseEnv } from './env';
+
+/** Typed configuration namespaces; inject with `@Inject(appConfig.KEY) cfg: ConfigType<typeof appConfig>`. */
+export const appConfig = registerAs('app', () => parseEnv().app);
+export const databaseConfig = registerAs('database', () => parseEnv().database);
+export const redisConfig = registerAs('redis', () => parseEnv().redis);
+export const rabbitmqConfig = registerAs('rabbitmq', () => parseEnv().rabbitmq);
+export const authConfig = registerAs('auth', () => parseEnv().auth);
+
+export const allConfigNamespaces = [appConfig, databaseConfig, redisConfig, rabbitmqConfig, authConfig];

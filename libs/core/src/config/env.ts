@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+
+/**
+ * Every environment variable Keel reads, parsed and checked in one place.
+ * A bad value stops the start with one message that names each offending variable.
+ */
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface KeelEnv {
+  app: {
+    nodeEnv: NodeEnv;
+    host: string;
+    port: number;
+    logLevel: LogLevel;
+    dataDir: string;
+    webConcurrency: number;
+    corsOrigins: string[];
+    bodyLimitBytes: number;
+    trustProxy: boolean;
+    shutdownDelayMs: number;
+    shutdownTimeoutMs: number;
+  };
+  database: {
+    /** Postgres connection string; absent means the embedded PGlite database in `dataDir`. */
+    url: string | undefined;
+    poolSize: number;
+    connectTimeoutMs: number;
+    statementTimeoutMs: number;
+    runMigrations: boolean;
+  };
+  redis: { url: string | undefined; commandTimeoutMs: number };
+  rabbitmq: { url: string | undefined };
+  auth: {
+    jwtSecret: string;
+    /** True when the secret was generated and stored in DATA_DIR (never in production). */
+    jwtSecretGenerated: boolean;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    adminEmail: string | undefined;
+    adminPassword: string | undefined;
+    rateLimitPerIp: number;
+    rateLimitPerAccount: number;
+    rateLimitWindowSeconds: number;
+  };
+}
+
+export class InvalidConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'InvalidConfigError';
+  }
+}
+
+type RawEnv = Record<string, string | undefined>;
+
+const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const MIN_SECRET_LENGTH = 32;
+const JWT_SECRET_FILE = 'jwt-secret';
+
+class Reader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: RawEnv) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problems.push(`${name}: must be one of ${allowed.join(', ')} (got "${value}")`);
+    return fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = /^-?\d+$/.test(value) ? Number(value) : NaN;
+    if (Number.isSafeInteger(parsed) && parsed >= min && parsed <= max) return parsed;
+    this.problems.push(`${name}: must be an integer from ${min} to ${max} (got "${value}")`);
+    return fallback;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    this.problems.push(`${name}: must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  url(name: string, protocols: readonly string[]): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      const parsed = new URL(value);
+      if (protocols.includes(parsed.protocol)) return value;
+      this.problems.push(`${name}: must be a ${protocols.join(' or ')}// URL (got "${parsed.protocol}//…")`);
+    } catch {
+      this.problems.push(`${name}: is not a valid URL`);
+    }
+    return undefined;
+  }
+}
+
+/** Parses and validates the environment. Throws InvalidConfigError listing every problem. */
+export function parseEnv(env: RawEnv = process.env): KeelEnv {
+  const r = new Reader(env);
+  const nodeEnv = r.oneOf('NODE_ENV', NODE_ENVS, 'development');
+  const production = nodeEnv === 'production';
+  const dataDirRaw = r.string('DATA_DIR', './data');
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(process.cwd(), dataDirRaw);
+
+  const app: KeelEnv['app'] = {
+    nodeEnv,
+    host: r.string('HOST', '0.0.0.0'),
+    port: r.int('PORT', 3000, 0, 65535),
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
+    dataDir,
+    webConcurrency: r.int('WEB_CONCURRENCY', 1, 1, 64),
+    corsOrigins: (r.raw('CORS_ORIGINS') ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 1_073_741_824),
+    trustProxy: r.bool('TRUST_PROXY', false),
+    shutdownDelayMs: r.int('SHUTDOWN_DELAY_MS', 0, 0, 120_000),
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 600_000),
+  };
+
+  const database: KeelEnv['database'] = {
+    url: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    poolSize: r.int('DATABASE_POOL_SIZE', 10, 1, 200),
+    connectTimeoutMs: r.int('DATABASE_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
+    statementTimeoutMs: r.int('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
+    runMigrations: r.bool('RUN_MIGRATIONS', true),
+  };
+
+  const redis: KeelEnv['redis'] = {
+    url: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    commandTimeoutMs: r.int('REDIS_COMMAND_TIMEOUT_MS', 250, 10, 10_000),
+  };
+  const rabbitmq: KeelEnv['rabbitmq'] = { url: r.url('RABBITMQ_URL', ['amqp:', 'amqps:']) };
+
+  const adminEmail = r.raw('ADMIN_EMAIL');
+  const adminPassword = r.raw('ADMIN_PASSWORD');
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    r.problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither');
+  }
+  if (adminEmail !== undefined && !/^[^\s@]+@[^\s@]+$/.test(adminEmail)) {
+    r.problems.push('ADMIN_EMAIL: is not an email address');
+  }
+  if (adminPassword !== undefined && (adminPassword.length < 8 || adminPassword.length > 128)) {
+    r.problems.push('ADMIN_PASSWORD: must be 8 to 128 characters');
+  }
+
+  const configuredSecret = r.raw('JWT_SECRET');
+  if (configuredSecret !== undefined && configuredSecret.length < MIN_SECRET_LENGTH) {
+    r.problems.push(`JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`);
+  } else if (configuredSecret !== undefined && new Set(configuredSecret).size < 8) {
+    r.problems.push('JWT_SECRET: is too weak (too few distinct characters)');
+  } else if (configuredSecret === undefined && production) {
+    r.problems.push('JWT_SECRET: is required when NODE_ENV=production');
+  }
+
+  const auth: KeelEnv['auth'] = {
+    jwtSecret: configuredSecret ?? '',
+    jwtSecretGenerated: false,
+    accessTokenTtlSeconds: r.int('JWT_ACCESS_TTL_SECONDS', 900, 30, 86_400),
+    refreshTokenTtlSeconds: r.int('REFRESH_TOKEN_TTL_SECONDS', 2_592_000, 60, 31_536_000),
+    adminEmail: adminEmail?.toLowerCase(),
+    adminPassword,
+    rateLimitPerIp: r.int('AUTH_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
+    rateLimitPerAccount: r.int('AUTH_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
+    rateLimitWindowSeconds: r.int('AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+  };
+
+  if (r.problems.length > 0) throw new InvalidConfigError(r.problems);
+
+  if (configuredSecret === undefined) {
+    auth.jwtSecret = loadOrCreateSecret(dataDir);
+    auth.jwtSecretGenerated = true;
+  }
+  return { app, database, redis, rabbitmq, auth };
+}
+
+/** Outside production an absent JWT_SECRET is generated once and kept in DATA_DIR. */
+function loadOrCreateSecret(dataDir: string): string {
+  const file = join(dataDir, JWT_SECRET_FILE);
+  if (existsSync(file)) {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (stored.length >= MIN_SECRET_LENGTH) return stored;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process (a cluster sibling) wrote it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw error;
+  }
+  return secret;
+}

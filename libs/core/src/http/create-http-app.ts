@@ -1,0 +1,84 @@
+import helmet from '@fastify/helmet';
+import { VersioningType, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { parseEnv } from '../config/env';
+import { ProblemDetailsFilter } from '../errors/problem-details.filter';
+import { LoggingInterceptor } from '../logging/logging.interceptor';
+import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
+import { RouteTable } from './route-table';
+import { createValidationPipe } from './validation';
+
+export interface CreateHttpAppOptions {
+  /** Swagger UI at /docs and OpenAPI at /docs-json (default on). */
+  docs?: boolean;
+}
+
+/**
+ * Builds the HTTP application exactly as production runs it. main.ts and the
+ * end-to-end tests both call this, so tests exercise the real pipeline.
+ */
+export async function createHttpApp(rootModule: Type, options: CreateHttpAppOptions = {}): Promise<NestFastifyApplication> {
+  const env = parseEnv();
+  const routes = new RouteTable();
+  const adapter = new FastifyAdapter({
+    bodyLimit: env.app.bodyLimitBytes,
+    trustProxy: env.app.trustProxy,
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  // JSON is the only body type accepted unless a route registers its own parser.
+  fastify.removeContentTypeParser(['text/plain']);
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    void reply.header('x-response-time', reply.elapsedTime.toFixed(1));
+    done(null, payload);
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: [`'self'`],
+        // Swagger UI ships inline styles and an inline init script.
+        styleSrc: [`'self'`, `'unsafe-inline'`],
+        scriptSrc: [`'self'`, `'unsafe-inline'`],
+        imgSrc: [`'self'`, 'data:'],
+      },
+    },
+  });
+  if (env.app.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: env.app.corsOrigins.includes('*') ? true : env.app.corsOrigins,
+      exposedHeaders: ['x-request-id', 'etag', 'location', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+    });
+  }
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter(routes));
+  app.useGlobalInterceptors(new LoggingInterceptor());
+
+  if (options.docs !== false) {
+    const config = new DocumentBuilder()
+      .setTitle('Keel API')
+      .setDescription('Errors are RFC 9457 application/problem+json. Sign in with /v1/auth/login and paste the accessToken into Authorize.')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build();
+    const document = SwaggerModule.createDocument(app, config);
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+  }
+  return app;
+}

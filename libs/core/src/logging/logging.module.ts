@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { IncomingMessage } from 'node:http';
+import { LoggerModule } from 'nestjs-pino';
+import { appConfig } from '../config/config.namespaces';
+
+/** Structured JSON logs (pino); every line written during a request carries its `reqId`. */
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [appConfig.KEY],
+      useFactory: (app: ConfigType<typeof appConfig>) => ({
+        pinoHttp: {
+          level: app.logLevel,
+          // The access line is written by LoggingInterceptor, with the route pattern.
+          autoLogging: false,
+          quietReqLogger: true,
+          genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
+          redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refreshToken'],
+          base: { service: 'keel', pid: process.pid },
+          timestamp: () => `,"time":"${new Date().toISOString()}"`,
+          formatters: { level: (label: string) => ({ level: label }) },
+        },
+      }),
+    }),
+  ],
+})
+export class KeelLoggingModule {}

@@ -1,0 +1,51 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleAll,
+  timeout,
+  wrap,
+} from 'cockatiel';
+
+export interface DependencyPolicyOptions {
+  /** Longest one call may take before it counts as failed. */
+  timeoutMs: number;
+  /** Failures in a row that open the circuit. */
+  consecutiveFailures?: number;
+  /** How long the circuit stays open before one trial call is let through. */
+  halfOpenAfterMs?: number;
+}
+
+/**
+ * A timeout inside a circuit breaker, for calls to a network dependency that the
+ * service can live without (cache, rate-limit storage). While the circuit is open,
+ * calls fail at once instead of waiting for the timeout.
+ */
+export class DependencyPolicy {
+  private readonly breaker;
+  private readonly policy;
+
+  constructor(options: DependencyPolicyOptions) {
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: options.halfOpenAfterMs ?? 5_000,
+      breaker: new ConsecutiveBreaker(options.consecutiveFailures ?? 3),
+    });
+    this.policy = wrap(this.breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive));
+  }
+
+  execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.policy.execute(({ signal }) => fn(signal));
+  }
+
+  /** True while calls are being refused without trying. */
+  get isOpen(): boolean {
+    return this.breaker.state === CircuitState.Open || this.breaker.state === CircuitState.Isolated;
+  }
+}
+
+export function isPolicyRejection(error: unknown): boolean {
+  return error instanceof BrokenCircuitError || error instanceof TaskCancelledError;
+}

@@ -1,0 +1,4 @@
+import { CreateUsers1795390000000 } from './1795390000000-create-users';
+
+/** Every migration, oldest first. Add new ones here (`npm run migration:generate` writes the file). */
+export const migrations = [CreateUsers1795390000000];

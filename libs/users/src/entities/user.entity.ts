@@ -1,0 +1,35 @@
+import type { Role } from '@keel/core';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
+
+@Entity('users')
+export class User {
+  /** UUIDv7, made by the app: sorts by creation time. */
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  /** Stored lower-cased; unique case-insensitively. */
+  @Column({ type: 'varchar', length: 254 })
+  email!: string;
+
+  @Column({ name: 'display_name', type: 'varchar', length: 100 })
+  displayName!: string;
+
+  /** Never loaded unless asked for (`addSelect`), so it cannot leak into a response. */
+  @Column({ name: 'password_hash', type: 'text', select: false })
+  passwordHash!: string;
+
+  @Column({ type: 'text', array: true })
+  roles!: Role[];
+
+  @Column({ type: 'boolean' })
+  disabled!: boolean;
+
+  @VersionColumn()
+  version!: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

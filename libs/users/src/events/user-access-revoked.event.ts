@@ -1,0 +1,7 @@
+/** A user was disabled or deleted: their sessions must end. */
+export class UserAccessRevokedEvent {
+  constructor(
+    readonly userId: string,
+    readonly reason: 'disabled' | 'deleted',
+  ) {}
+}

@@ -1,0 +1,6 @@
+export * from './users.module';
+export * from './users.service';
+export * from './users.errors';
+export * from './entities/user.entity';
+export * from './events/user-access-revoked.event';
+export * from './dto/user-response.dto';

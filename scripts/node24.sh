@@ -1,0 +1,29 @@
+#!/usr/bin/env sh
+# Keel runs on Node 24. When the Node on PATH is older, install the npm registry's
+# `node@24` package into a cache folder once and put it first on PATH.
+#
+#   . scripts/node24.sh            # in a shell or CI script: PATH now has Node 24
+#   sh scripts/node24.sh CMD ...   # run one command with Node 24 (used by npm scripts)
+#
+# KEEL_NODE_CACHE overrides the cache folder (default: ~/.cache/keel/node24).
+
+keel_node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+if [ "$(keel_node_major)" -lt 24 ]; then
+  keel_node_dir="${KEEL_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/keel/node24}"
+  if [ ! -x "$keel_node_dir/node_modules/.bin/node" ]; then
+    echo "scripts/node24.sh: Node $(node --version 2>/dev/null || echo none) found; installing node@24 into $keel_node_dir" >&2
+    mkdir -p "$keel_node_dir"
+    npm install --prefix "$keel_node_dir" --no-save --no-package-lock --loglevel=error node@24 >&2 || {
+      echo "scripts/node24.sh: could not install node@24" >&2
+      return 1 2>/dev/null || exit 1
+    }
+  fi
+  PATH="$keel_node_dir/node_modules/.bin:$PATH"
+  export PATH
+fi
+
+# Executed (not sourced) with arguments: run them under Node 24.
+case "$0" in
+  *node24.sh) [ "$#" -gt 0 ] && exec "$@" ;;
+esac

@@ -31,7 +31,7 @@ export interface KeelEnv {
     statementTimeoutMs: number;
     runMigrations: boolean;
   };
-  redis: { url: string | undefined; commandTimeoutMs: number };
+  redis: { url: string | undefined; commandTimeoutMs: number; keyPrefix: string };
   rabbitmq: { url: string | undefined };
   auth: {
     jwtSecret: string;
@@ -151,6 +151,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
   const redis: KeelEnv['redis'] = {
     url: r.url('REDIS_URL', ['redis:', 'rediss:']),
     commandTimeoutMs: r.int('REDIS_COMMAND_TIMEOUT_MS', 250, 10, 10_000),
+    keyPrefix: r.string('REDIS_KEY_PREFIX', 'keel:'),
   };
   const rabbitmq: KeelEnv['rabbitmq'] = { url: r.url('RABBITMQ_URL', ['amqp:', 'amqps:']) };
 

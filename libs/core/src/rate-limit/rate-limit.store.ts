@@ -56,7 +56,7 @@ export class RedisRateLimitStore extends RateLimitStore {
   constructor(
     private readonly redis: NonNullable<RedisClient>,
     timeoutMs: number,
-    private readonly prefix = 'keel:rl:',
+    private readonly prefix: string,
   ) {
     super();
     this.policy = new DependencyPolicy({ timeoutMs });

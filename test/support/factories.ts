@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import type TestAgent from 'supertest/lib/agent';
+import { ADMIN } from './test-app';
+
+export interface SignedIn {
+  id: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+  auth: { Authorization: string };
+}
+
+let counter = 0;
+
+export function newUserInput(overrides: Partial<{ email: string; password: string; displayName: string }> = {}) {
+  counter += 1;
+  return {
+    email: `user${counter}-${randomBytes(3).toString('hex')}@keel.test`,
+    password: `password-${counter}-long`,
+    displayName: `User ${counter}`,
+    ...overrides,
+  };
+}
+
+export async function login(http: TestAgent, email: string, password: string): Promise<SignedIn> {
+  const res = await http.post('/v1/auth/login').send({ email, password }).expect(200);
+  const body = res.body as { accessToken: string; refreshToken: string };
+  const me = await http.get('/v1/users/me').set('Authorization', `Bearer ${body.accessToken}`).expect(200);
+  return {
+    id: (me.body as { id: string }).id,
+    email,
+    password,
+    accessToken: body.accessToken,
+    refreshToken: body.refreshToken,
+    auth: { Authorization: `Bearer ${body.accessToken}` },
+  };
+}
+
+/** Registers a new user and signs them in. */
+export async function signUp(http: TestAgent, overrides: Parameters<typeof newUserInput>[0] = {}): Promise<SignedIn> {
+  const input = newUserInput(overrides);
+  await http.post('/v1/auth/register').send(input).expect(201);
+  return login(http, input.email, input.password);
+}
+
+export function signInAdmin(http: TestAgent): Promise<SignedIn> {
+  return login(http, ADMIN.email, ADMIN.password);
+}

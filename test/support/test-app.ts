@@ -1,0 +1,73 @@
+import { AppModule } from '../../apps/api/src/app.module';
+import { createHttpApp } from '@keel/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { createTestDatabase } from './test-database';
+
+export const ADMIN = { email: 'admin@keel.test', password: 'admin-password-1' };
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  http: TestAgent;
+  /** The environment the app was started with. */
+  env: Record<string, string>;
+  close: () => Promise<void>;
+}
+
+/** What the process had before any test app changed it; each app starts from this. */
+const baseEnv = { ...process.env };
+
+/** The profile under test: full when the CI/developer environment sets DATABASE_URL or REDIS_URL. */
+export const profile = {
+  databaseUrl: baseEnv.DATABASE_URL,
+  redisUrl: baseEnv.REDIS_URL,
+  get name(): 'full' | 'embedded' {
+    return this.databaseUrl ? 'full' : 'embedded';
+  },
+};
+
+/**
+ * Boots the real application (same `createHttpApp` as main.ts) on its own data:
+ * a temporary DATA_DIR (PGlite) or a fresh Postgres database, and its own Redis key prefix.
+ */
+export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keel-test-'));
+  const database = profile.databaseUrl ? await createTestDatabase(profile.databaseUrl) : undefined;
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dataDir,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    AUTH_RATE_LIMIT_PER_IP: '100000',
+    AUTH_RATE_LIMIT_PER_ACCOUNT: '100000',
+    REDIS_KEY_PREFIX: `keel-test:${randomBytes(4).toString('hex')}:`,
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...(profile.redisUrl ? { REDIS_URL: profile.redisUrl } : {}),
+    ...overrides,
+  };
+  process.env = { ...baseEnv, ...env };
+  if (!database) delete process.env.DATABASE_URL;
+  if (!profile.redisUrl && !overrides.REDIS_URL) delete process.env.REDIS_URL;
+
+  const app = await createHttpApp(AppModule);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    http: request(app.getHttpServer()),
+    env,
+    close: async () => {
+      await app.close();
+      await database?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+      process.env = { ...baseEnv };
+    },
+  };
+}

@@ -7,6 +7,8 @@ export class RouteTable {
 
   add(method: string | string[], path: string): void {
     for (const m of Array.isArray(method) ? method : [method]) {
+      // CORS answers OPTIONS on every path; it says nothing about which methods a path has.
+      if (m === 'OPTIONS') continue;
       this.methods.add(m);
       this.router.on(m as FindMyWay.HTTPMethod, path, () => undefined);
     }

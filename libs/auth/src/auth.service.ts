@@ -31,6 +31,9 @@ export class AuthService implements OnApplicationBootstrap {
 
   /** Creates the bootstrap admin from ADMIN_EMAIL / ADMIN_PASSWORD once, on first start. */
   async onApplicationBootstrap(): Promise<void> {
+    if (this.config.jwtSecretGenerated) {
+      this.logger.warn('JWT_SECRET is not set: using a generated secret kept in DATA_DIR/jwt-secret. Set JWT_SECRET for production.');
+    }
     const { adminEmail, adminPassword } = this.config;
     if (!adminEmail || !adminPassword) return;
     if (await this.users.findByEmailWithPassword(adminEmail)) return;

@@ -1,0 +1,66 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidConfigError, parseEnv } from './env';
+
+describe('parseEnv', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'keel-env-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('gives the documented defaults when nothing is set', () => {
+    const env = parseEnv({ DATA_DIR: dataDir });
+    expect(env.app).toMatchObject({ port: 3000, nodeEnv: 'development', logLevel: 'info', webConcurrency: 1, corsOrigins: [] });
+    expect(env.database).toMatchObject({ url: undefined, runMigrations: true, poolSize: 10 });
+    expect(env.redis.url).toBeUndefined();
+    expect(env.rabbitmq.url).toBeUndefined();
+  });
+
+  it('names every offending variable and why, in one error', () => {
+    let error: unknown;
+    try {
+      parseEnv({ DATA_DIR: dataDir, PORT: 'eighty', NODE_ENV: 'staging', DATABASE_URL: 'mysql://x', WEB_CONCURRENCY: '0', RUN_MIGRATIONS: 'maybe' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    const { problems, message } = error as InvalidConfigError;
+    expect(problems).toEqual([
+      expect.stringMatching(/^NODE_ENV: must be one of/),
+      expect.stringMatching(/^PORT: must be an integer/),
+      expect.stringMatching(/^WEB_CONCURRENCY: must be an integer from 1/),
+      expect.stringMatching(/^DATABASE_URL: must be a postgres:/),
+      expect.stringMatching(/^RUN_MIGRATIONS: must be true or false/),
+    ]);
+    expect(message).toContain('PORT: must be an integer from 0 to 65535 (got "eighty")');
+  });
+
+  it('never echoes a secret it refuses', () => {
+    expect(() => parseEnv({ DATA_DIR: dataDir, DATABASE_URL: 'mysql://user:hunter2@db/x' })).toThrow(/^(?!.*hunter2)/s);
+  });
+
+  it('refuses to start in production without a strong JWT_SECRET', () => {
+    expect(() => parseEnv({ DATA_DIR: dataDir, NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required when NODE_ENV=production/);
+    expect(() => parseEnv({ DATA_DIR: dataDir, NODE_ENV: 'production', JWT_SECRET: 'short' })).toThrow(/JWT_SECRET: must be at least 32/);
+    expect(() => parseEnv({ DATA_DIR: dataDir, NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(40) })).toThrow(/JWT_SECRET: is too weak/);
+    const env = parseEnv({ DATA_DIR: dataDir, NODE_ENV: 'production', JWT_SECRET: 'k3y-Material-For-Production-Use-0123456789' });
+    expect(env.auth.jwtSecretGenerated).toBe(false);
+  });
+
+  it('outside production generates a secret once and keeps it in DATA_DIR', () => {
+    const first = parseEnv({ DATA_DIR: dataDir });
+    expect(first.auth.jwtSecretGenerated).toBe(true);
+    expect(first.auth.jwtSecret.length).toBeGreaterThanOrEqual(32);
+    const file = join(dataDir, 'jwt-secret');
+    expect(readFileSync(file, 'utf8').trim()).toBe(first.auth.jwtSecret);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(parseEnv({ DATA_DIR: dataDir }).auth.jwtSecret).toBe(first.auth.jwtSecret);
+  });
+
+  it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
+    expect(() => parseEnv({ DATA_DIR: dataDir, ADMIN_EMAIL: 'root@example.com' })).toThrow(/ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither/);
+    expect(parseEnv({ DATA_DIR: dataDir, ADMIN_EMAIL: 'Root@Example.com', ADMIN_PASSWORD: 'long-enough' }).auth.adminEmail).toBe('root@example.com');
+  });
+});

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '*.mjs', '*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '**/*.mjs', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -19,7 +19,14 @@ export default tseslint.config(
       '@typescript-eslint/no-extraneous-class': 'off',
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@keel/*/*', '**/libs/*/src/*'], message: 'Import a library through its @keel/<lib> entry point.' }] },
+        {
+          patterns: [
+            {
+              group: ['@keel/*/*', '**/libs/*/src/*'],
+              message: 'Import a library through its @keel/<lib> entry point.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -28,6 +35,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/unbound-method': 'off',
       'no-restricted-imports': 'off',
+      // HTTP response bodies are untyped JSON; the assertions are what check their shape.
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
     },
   },
 );

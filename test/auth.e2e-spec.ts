@@ -1,4 +1,12 @@
-import { ADMIN, login, newUserInput, signInAdmin, signUp, startTestApp, type TestApp } from '@keel/testing';
+import {
+  ADMIN,
+  login,
+  newUserInput,
+  signInAdmin,
+  signUp,
+  startTestApp,
+  type TestApp,
+} from '@keel/testing';
 
 describe('auth', () => {
   let t: TestApp;
@@ -13,69 +21,122 @@ describe('auth', () => {
   it('registers, signs in and reads /v1/users/me', async () => {
     const input = newUserInput({ email: 'Grace.Hopper@Example.COM' });
     const created = await t.http.post('/v1/auth/register').send(input).expect(201);
-    expect(created.body).toMatchObject({ email: 'grace.hopper@example.com', displayName: input.displayName, roles: ['user'], disabled: false });
+    expect(created.body).toMatchObject({
+      email: 'grace.hopper@example.com',
+      displayName: input.displayName,
+      roles: ['user'],
+      disabled: false,
+    });
 
-    const tokens = await t.http.post('/v1/auth/login').send({ email: 'GRACE.hopper@example.com', password: input.password }).expect(200);
+    const tokens = await t.http
+      .post('/v1/auth/login')
+      .send({ email: 'GRACE.hopper@example.com', password: input.password })
+      .expect(200);
     expect(tokens.body).toEqual({
       accessToken: expect.any(String),
       refreshToken: expect.any(String),
       tokenType: 'Bearer',
       expiresIn: 900,
     });
-    const me = await t.http.get('/v1/users/me').set('Authorization', `Bearer ${tokens.body.accessToken}`).expect(200);
+    const me = await t.http
+      .get('/v1/users/me')
+      .set('Authorization', `Bearer ${tokens.body.accessToken}`)
+      .expect(200);
     expect(me.body.id).toBe(created.body.id);
   });
 
   it('refuses a second account with the same email in any case', async () => {
     const input = newUserInput();
     await t.http.post('/v1/auth/register').send(input).expect(201);
-    const res = await t.http.post('/v1/auth/register').send({ ...input, email: input.email.toUpperCase() }).expect(409);
+    const res = await t.http
+      .post('/v1/auth/register')
+      .send({ ...input, email: input.email.toUpperCase() })
+      .expect(409);
     expect(res.body.code).toBe('USER.EMAIL_TAKEN');
   });
 
   it('answers an unknown email and a wrong password the same way', async () => {
     const user = await signUp(t.http);
-    const wrong = await t.http.post('/v1/auth/login').send({ email: user.email, password: 'not-the-password' }).expect(401);
-    const unknown = await t.http.post('/v1/auth/login').send({ email: 'nobody@keel.test', password: 'not-the-password' }).expect(401);
+    const wrong = await t.http
+      .post('/v1/auth/login')
+      .send({ email: user.email, password: 'not-the-password' })
+      .expect(401);
+    const unknown = await t.http
+      .post('/v1/auth/login')
+      .send({ email: 'nobody@keel.test', password: 'not-the-password' })
+      .expect(401);
     for (const body of [wrong.body, unknown.body]) delete body.requestId;
     expect(unknown.body).toEqual(wrong.body);
   });
 
   it('enforces password length without truncating', async () => {
-    const short = await t.http.post('/v1/auth/register').send(newUserInput({ password: 'short' })).expect(400);
+    const short = await t.http
+      .post('/v1/auth/register')
+      .send(newUserInput({ password: 'short' }))
+      .expect(400);
     expect(short.body.errors).toEqual([expect.objectContaining({ field: 'password' })]);
-    await t.http.post('/v1/auth/register').send(newUserInput({ password: 'x'.repeat(129) })).expect(400);
+    await t.http
+      .post('/v1/auth/register')
+      .send(newUserInput({ password: 'x'.repeat(129) }))
+      .expect(400);
 
     const long = 'p'.repeat(127) + 'A';
     const user = newUserInput({ password: long });
     await t.http.post('/v1/auth/register').send(user).expect(201);
     await t.http.post('/v1/auth/login').send({ email: user.email, password: long }).expect(200);
     // A password that differs only in its last character is a different password.
-    await t.http.post('/v1/auth/login').send({ email: user.email, password: 'p'.repeat(127) + 'B' }).expect(401);
+    await t.http
+      .post('/v1/auth/login')
+      .send({ email: user.email, password: 'p'.repeat(127) + 'B' })
+      .expect(401);
   });
 
   it('rejects mass assignment of roles on register', async () => {
-    const res = await t.http.post('/v1/auth/register').send({ ...newUserInput(), roles: ['admin'] }).expect(400);
+    const res = await t.http
+      .post('/v1/auth/register')
+      .send({ ...newUserInput(), roles: ['admin'] })
+      .expect(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body.errors).toContainEqual({ field: 'roles', message: 'property roles should not exist' });
+    expect(res.body.errors).toContainEqual({
+      field: 'roles',
+      message: 'property roles should not exist',
+    });
   });
 
   it('rotates refresh tokens: each works once', async () => {
     const user = await signUp(t.http);
-    const first = await t.http.post('/v1/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
+    const first = await t.http
+      .post('/v1/auth/refresh')
+      .send({ refreshToken: user.refreshToken })
+      .expect(200);
     expect(first.body.refreshToken).not.toBe(user.refreshToken);
-    await t.http.get('/v1/users/me').set('Authorization', `Bearer ${first.body.accessToken}`).expect(200);
-    const second = await t.http.post('/v1/auth/refresh').send({ refreshToken: first.body.refreshToken }).expect(200);
+    await t.http
+      .get('/v1/users/me')
+      .set('Authorization', `Bearer ${first.body.accessToken}`)
+      .expect(200);
+    const second = await t.http
+      .post('/v1/auth/refresh')
+      .send({ refreshToken: first.body.refreshToken })
+      .expect(200);
     expect(second.body.refreshToken).not.toBe(first.body.refreshToken);
   });
 
   it('revokes the whole family when a used refresh token is replayed', async () => {
     const user = await signUp(t.http);
-    const rotated = await t.http.post('/v1/auth/refresh').send({ refreshToken: user.refreshToken }).expect(200);
-    const replay = await t.http.post('/v1/auth/refresh').send({ refreshToken: user.refreshToken }).expect(401);
+    const rotated = await t.http
+      .post('/v1/auth/refresh')
+      .send({ refreshToken: user.refreshToken })
+      .expect(200);
+    const replay = await t.http
+      .post('/v1/auth/refresh')
+      .send({ refreshToken: user.refreshToken })
+      .expect(401);
     expect(replay.body.code).toBe('AUTH.REFRESH_TOKEN_REUSED');
     // The thief's replay also ended the legitimate holder's newer token.
-    const after = await t.http.post('/v1/auth/refresh').send({ refreshToken: rotated.body.refreshToken }).expect(401);
+    const after = await t.http
+      .post('/v1/auth/refresh')
+      .send({ refreshToken: rotated.body.refreshToken })
+      .expect(401);
     expect(after.body.code).toBe('AUTH.INVALID_REFRESH_TOKEN');
     // Another sign-in is a separate family and still works.
     const other = await login(t.http, user.email, user.password);
@@ -112,12 +173,23 @@ describe('auth', () => {
   it('changing the password revokes every refresh token and needs the current password', async () => {
     const user = await signUp(t.http);
     const second = await login(t.http, user.email, user.password);
-    await t.http.post('/v1/auth/password').set(user.auth).send({ currentPassword: 'wrong-password', newPassword: 'brand-new-password' }).expect(401);
-    await t.http.post('/v1/auth/password').set(user.auth).send({ currentPassword: user.password, newPassword: 'brand-new-password' }).expect(204);
+    await t.http
+      .post('/v1/auth/password')
+      .set(user.auth)
+      .send({ currentPassword: 'wrong-password', newPassword: 'brand-new-password' })
+      .expect(401);
+    await t.http
+      .post('/v1/auth/password')
+      .set(user.auth)
+      .send({ currentPassword: user.password, newPassword: 'brand-new-password' })
+      .expect(204);
     for (const token of [user.refreshToken, second.refreshToken]) {
       await t.http.post('/v1/auth/refresh').send({ refreshToken: token }).expect(401);
     }
-    await t.http.post('/v1/auth/login').send({ email: user.email, password: user.password }).expect(401);
+    await t.http
+      .post('/v1/auth/login')
+      .send({ email: user.email, password: user.password })
+      .expect(401);
     await login(t.http, user.email, 'brand-new-password');
   });
 
@@ -127,7 +199,10 @@ describe('auth', () => {
     await t.http.patch(`/v1/users/${user.id}`).set(admin.auth).send({ disabled: true }).expect(200);
     await t.http.get('/v1/users/me').set(user.auth).expect(401);
     await t.http.post('/v1/auth/refresh').send({ refreshToken: user.refreshToken }).expect(401);
-    const res = await t.http.post('/v1/auth/login').send({ email: user.email, password: user.password }).expect(403);
+    const res = await t.http
+      .post('/v1/auth/login')
+      .send({ email: user.email, password: user.password })
+      .expect(403);
     expect(res.body.code).toBe('AUTH.ACCOUNT_DISABLED');
   });
 
@@ -158,7 +233,11 @@ describe('auth rate limits', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ AUTH_RATE_LIMIT_PER_IP: '6', AUTH_RATE_LIMIT_PER_ACCOUNT: '3', AUTH_RATE_LIMIT_WINDOW_SECONDS: '60' });
+    t = await startTestApp({
+      AUTH_RATE_LIMIT_PER_IP: '6',
+      AUTH_RATE_LIMIT_PER_ACCOUNT: '3',
+      AUTH_RATE_LIMIT_WINDOW_SECONDS: '60',
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -180,9 +259,18 @@ describe('auth rate limits', () => {
 
   it('limits per client address across accounts', async () => {
     // 4 hits were used above from this address; two more reach the limit of 6.
-    await t.http.post('/v1/auth/login').send({ email: 'a@keel.test', password: 'guess-guess' }).expect(401);
-    await t.http.post('/v1/auth/login').send({ email: 'b@keel.test', password: 'guess-guess' }).expect(401);
-    await t.http.post('/v1/auth/login').send({ email: 'c@keel.test', password: 'guess-guess' }).expect(429);
+    await t.http
+      .post('/v1/auth/login')
+      .send({ email: 'a@keel.test', password: 'guess-guess' })
+      .expect(401);
+    await t.http
+      .post('/v1/auth/login')
+      .send({ email: 'b@keel.test', password: 'guess-guess' })
+      .expect(401);
+    await t.http
+      .post('/v1/auth/login')
+      .send({ email: 'c@keel.test', password: 'guess-guess' })
+      .expect(429);
     await t.http.post('/v1/auth/refresh').send({ refreshToken: 'whatever' }).expect(429);
   });
 });

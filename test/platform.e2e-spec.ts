@@ -11,16 +11,24 @@ describe('platform', () => {
   });
 
   it('answers liveness and readiness', async () => {
-    await t.http.get('/health/live').expect(200, { status: 'ok', info: {}, error: {}, details: {} });
+    await t.http
+      .get('/health/live')
+      .expect(200, { status: 'ok', info: {}, error: {}, details: {} });
     const ready = await t.http.get('/health/ready').expect(200);
     expect(ready.body.info.database.status).toBe('up');
     expect(ready.body.info.process.status).toBe('up');
   });
 
   it('echoes a sane X-Request-Id and replaces an insane one', async () => {
-    const kept = await t.http.get('/health/live').set('X-Request-Id', 'client-id-12345').expect(200);
+    const kept = await t.http
+      .get('/health/live')
+      .set('X-Request-Id', 'client-id-12345')
+      .expect(200);
     expect(kept.headers['x-request-id']).toBe('client-id-12345');
-    const replaced = await t.http.get('/health/live').set('X-Request-Id', 'bad id with spaces').expect(200);
+    const replaced = await t.http
+      .get('/health/live')
+      .set('X-Request-Id', 'bad id with spaces')
+      .expect(200);
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     const generated = await t.http.get('/health/live').expect(200);
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
@@ -40,7 +48,9 @@ describe('platform', () => {
     const wrong = await t.http.delete('/v1/auth/login').expect(405);
     expect(wrong.headers.allow).toBe('POST');
     expect(wrong.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const wrongParam = await t.http.put('/v1/users/00000000-0000-4000-8000-000000000000').expect(405);
+    const wrongParam = await t.http
+      .put('/v1/users/00000000-0000-4000-8000-000000000000')
+      .expect(405);
     expect(wrongParam.headers.allow).toBe('DELETE, GET, HEAD, PATCH');
   });
 
@@ -53,9 +63,15 @@ describe('platform', () => {
   });
 
   it('allows only configured CORS origins', async () => {
-    const allowed = await t.http.options('/v1/users/me').set('Origin', 'https://app.example.com').set('Access-Control-Request-Method', 'GET');
+    const allowed = await t.http
+      .options('/v1/users/me')
+      .set('Origin', 'https://app.example.com')
+      .set('Access-Control-Request-Method', 'GET');
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
-    const denied = await t.http.options('/v1/users/me').set('Origin', 'https://evil.example.com').set('Access-Control-Request-Method', 'GET');
+    const denied = await t.http
+      .options('/v1/users/me')
+      .set('Origin', 'https://evil.example.com')
+      .set('Access-Control-Request-Method', 'GET');
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
   });
 
@@ -64,13 +80,27 @@ describe('platform', () => {
     expect(ui.text).toContain('swagger-ui');
     const doc = await t.http.get('/docs-json').expect(200);
     expect(doc.body.openapi).toMatch(/^3\./);
-    expect(doc.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.body.components.securitySchemes.bearer).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    });
     expect(Object.keys(doc.body.paths)).toEqual(
-      expect.arrayContaining(['/v1/auth/register', '/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout', '/v1/users/me', '/v1/users', '/v1/users/{id}', '/health/ready']),
+      expect.arrayContaining([
+        '/v1/auth/register',
+        '/v1/auth/login',
+        '/v1/auth/refresh',
+        '/v1/auth/logout',
+        '/v1/users/me',
+        '/v1/users',
+        '/v1/users/{id}',
+        '/health/ready',
+      ]),
     );
     expect(doc.body.components.schemas).toHaveProperty('ProblemDto');
     expect(doc.body.components.schemas).toHaveProperty('RegisterDto');
-    expect(doc.body.components.schemas.RegisterDto.required).toEqual(expect.arrayContaining(['email', 'password', 'displayName']));
+    expect(doc.body.components.schemas.RegisterDto.required).toEqual(
+      expect.arrayContaining(['email', 'password', 'displayName']),
+    );
     const login = doc.body.paths['/v1/auth/login'].post;
     expect(login.responses['401'].content).toHaveProperty(['application/problem+json']);
     expect(doc.body.paths['/v1/users/me'].get.security).toEqual([{ bearer: [] }]);

@@ -22,7 +22,12 @@ describe('the API process', () => {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
       ...(database ? { DATABASE_URL: database.url } : {}),
-      ...(profile.redisUrl ? { REDIS_URL: profile.redisUrl, REDIS_KEY_PREFIX: `keel-test:${randomBytes(4).toString('hex')}:` } : {}),
+      ...(profile.redisUrl
+        ? {
+            REDIS_URL: profile.redisUrl,
+            REDIS_KEY_PREFIX: `keel-test:${randomBytes(4).toString('hex')}:`,
+          }
+        : {}),
     };
   });
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -62,21 +67,46 @@ describe('the API process', () => {
     expect(await Promise.all(inFlight)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(await api.exited).toBe(0);
 
-    const line = api.logs.find((l) => l.reqId === 'find-me-in-the-log' && l.route === '/v1/auth/register');
-    expect(line).toMatchObject({ level: 'info', method: 'POST', status: 201, msg: 'request completed' });
+    const line = api.logs.find(
+      (l) => l.reqId === 'find-me-in-the-log' && l.route === '/v1/auth/register',
+    );
+    expect(line).toMatchObject({
+      level: 'info',
+      method: 'POST',
+      status: 201,
+      msg: 'request completed',
+    });
     expect(typeof line?.durationMs).toBe('number');
     expect(JSON.stringify(api.logs)).not.toContain(user.password);
   });
 
   it('keeps its data and generated secret across a restart', async () => {
     const first = await startApiProcess(env);
-    const user = { email: 'persist@keel.test', password: 'persist-password', displayName: 'Persist' };
+    const user = {
+      email: 'persist@keel.test',
+      password: 'persist-password',
+      displayName: 'Persist',
+    };
     const headers = { 'content-type': 'application/json' };
-    expect((await fetch(`${first.url}/v1/auth/register`, { method: 'POST', headers, body: JSON.stringify(user) })).status).toBe(201);
-    const login = await fetch(`${first.url}/v1/auth/login`, { method: 'POST', headers, body: JSON.stringify({ email: user.email, password: user.password }) });
+    expect(
+      (
+        await fetch(`${first.url}/v1/auth/register`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(user),
+        })
+      ).status,
+    ).toBe(201);
+    const login = await fetch(`${first.url}/v1/auth/login`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ email: user.email, password: user.password }),
+    });
     expect(login.status).toBe(200);
     const { accessToken } = (await login.json()) as { accessToken: string };
-    expect(first.logs.some((l) => l.level === 'warn' && String(l.msg).includes('JWT_SECRET is not set'))).toBe(true);
+    expect(
+      first.logs.some((l) => l.level === 'warn' && String(l.msg).includes('JWT_SECRET is not set')),
+    ).toBe(true);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     expect(existsSync(join(dataDir, 'jwt-secret'))).toBe(true);
@@ -84,7 +114,9 @@ describe('the API process', () => {
     const second = await startApiProcess(env);
     try {
       // Same secret: the access token from before the restart still works.
-      const me = await fetch(`${second.url}/v1/users/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+      const me = await fetch(`${second.url}/v1/users/me`, {
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
       expect(me.status).toBe(200);
       expect(((await me.json()) as { email: string }).email).toBe(user.email);
     } finally {

@@ -5,7 +5,11 @@ function b64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function hs256(payload: object, secret: string, header: object = { alg: 'HS256', typ: 'JWT' }): string {
+function hs256(
+  payload: object,
+  secret: string,
+  header: object = { alg: 'HS256', typ: 'JWT' },
+): string {
   const unsigned = `${b64url(header)}.${b64url(payload)}`;
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }
@@ -14,7 +18,15 @@ describe('security', () => {
   let t: TestApp;
   let user: SignedIn;
   const now = () => Math.floor(Date.now() / 1000);
-  const claims = (sub: string, extra: object = {}) => ({ sub, typ: 'access', iss: 'keel', aud: 'keel-api', iat: now(), exp: now() + 600, ...extra });
+  const claims = (sub: string, extra: object = {}) => ({
+    sub,
+    typ: 'access',
+    iss: 'keel',
+    aud: 'keel-api',
+    iat: now(),
+    exp: now() + 600,
+    ...extra,
+  });
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -25,14 +37,20 @@ describe('security', () => {
   });
 
   const expectRejected = async (token: string) => {
-    const res = await t.http.get('/v1/users/me').set('Authorization', `Bearer ${token}`).expect(401);
+    const res = await t.http
+      .get('/v1/users/me')
+      .set('Authorization', `Bearer ${token}`)
+      .expect(401);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     expect(res.body.code).toBe('AUTH.INVALID_ACCESS_TOKEN');
   };
 
   it('accepts a correctly signed token (the forgeries below differ only in one respect)', async () => {
-    await t.http.get('/v1/users/me').set('Authorization', `Bearer ${hs256(claims(user.id), t.env.JWT_SECRET)}`).expect(200);
+    await t.http
+      .get('/v1/users/me')
+      .set('Authorization', `Bearer ${hs256(claims(user.id), t.env.JWT_SECRET)}`)
+      .expect(200);
   });
 
   it('rejects a token with alg none', async () => {
@@ -46,7 +64,10 @@ describe('security', () => {
 
   it('rejects an expired token and says so', async () => {
     const token = hs256(claims(user.id, { iat: now() - 3600, exp: now() - 60 }), t.env.JWT_SECRET);
-    const res = await t.http.get('/v1/users/me').set('Authorization', `Bearer ${token}`).expect(401);
+    const res = await t.http
+      .get('/v1/users/me')
+      .set('Authorization', `Bearer ${token}`)
+      .expect(401);
     expect(res.body.detail).toMatch(/expired/);
   });
 
@@ -69,8 +90,16 @@ describe('security', () => {
     const other = await signUp(t.http);
     await t.http.get(`/v1/users/${other.id}`).set(user.auth).expect(403);
     await t.http.get('/v1/users').set(user.auth).expect(403);
-    await t.http.patch(`/v1/users/${other.id}`).set(user.auth).send({ displayName: 'pwned' }).expect(403);
-    await t.http.patch(`/v1/users/${user.id}`).set(user.auth).send({ roles: ['admin'] }).expect(403);
+    await t.http
+      .patch(`/v1/users/${other.id}`)
+      .set(user.auth)
+      .send({ displayName: 'pwned' })
+      .expect(403);
+    await t.http
+      .patch(`/v1/users/${user.id}`)
+      .set(user.auth)
+      .send({ roles: ['admin'] })
+      .expect(403);
     await t.http.delete(`/v1/users/${other.id}`).set(user.auth).expect(403);
     const admin = await signInAdmin(t.http);
     const unchanged = await t.http.get(`/v1/users/${other.id}`).set(admin.auth).expect(200);
@@ -80,7 +109,11 @@ describe('security', () => {
   });
 
   it('does not let a user grant themselves roles through their profile', async () => {
-    await t.http.patch('/v1/users/me').set(user.auth).send({ roles: ['admin'] }).expect(400);
+    await t.http
+      .patch('/v1/users/me')
+      .set(user.auth)
+      .send({ roles: ['admin'] })
+      .expect(400);
     await t.http.patch('/v1/users/me').set(user.auth).send({ disabled: false }).expect(400);
   });
 
@@ -88,10 +121,19 @@ describe('security', () => {
     const res = await t.http
       .post('/v1/auth/register')
       .set('content-type', 'application/json')
-      .send(JSON.stringify({ email: 'big@keel.test', password: 'password-long', displayName: 'x'.repeat(2_000_000) }))
+      .send(
+        JSON.stringify({
+          email: 'big@keel.test',
+          password: 'password-long',
+          displayName: 'x'.repeat(2_000_000),
+        }),
+      )
       .expect(413);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    await t.http.post('/v1/auth/login').send({ email: 'big@keel.test', password: 'password-long' }).expect(401);
+    await t.http
+      .post('/v1/auth/login')
+      .send({ email: 'big@keel.test', password: 'password-long' })
+      .expect(401);
   });
 
   it('rejects wrong types and shapes with 400 and field errors', async () => {
@@ -103,7 +145,10 @@ describe('security', () => {
       'a string',
     ];
     for (const body of cases) {
-      const res = await t.http.post('/v1/auth/register').set('content-type', 'application/json').send(JSON.stringify(body));
+      const res = await t.http
+        .post('/v1/auth/register')
+        .set('content-type', 'application/json')
+        .send(JSON.stringify(body));
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     }
@@ -119,13 +164,25 @@ describe('security', () => {
   });
 
   it('answers 415 for a body that is not JSON', async () => {
-    const res = await t.http.post('/v1/auth/login').set('content-type', 'text/plain').send('email=a&password=b').expect(415);
+    const res = await t.http
+      .post('/v1/auth/login')
+      .set('content-type', 'text/plain')
+      .send('email=a&password=b')
+      .expect(415);
     expect(res.body).toMatchObject({ status: 415, title: 'Unsupported Media Type' });
-    await t.http.post('/v1/auth/login').set('content-type', 'application/x-www-form-urlencoded').send('email=a').expect(415);
+    await t.http
+      .post('/v1/auth/login')
+      .set('content-type', 'application/x-www-form-urlencoded')
+      .send('email=a')
+      .expect(415);
   });
 
   it('answers invalid JSON with 400', async () => {
-    const res = await t.http.post('/v1/auth/login').set('content-type', 'application/json').send('{"email":').expect(400);
+    const res = await t.http
+      .post('/v1/auth/login')
+      .set('content-type', 'application/json')
+      .send('{"email":')
+      .expect(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 });

@@ -18,7 +18,11 @@ describe('users (admin)', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await t.http.get('/v1/users').query({ limit: 3, ...(cursor ? { cursor } : {}) }).set(admin.auth).expect(200);
+      const res = await t.http
+        .get('/v1/users')
+        .query({ limit: 3, ...(cursor ? { cursor } : {}) })
+        .set(admin.auth)
+        .expect(200);
       expect(res.body.data.length).toBeLessThanOrEqual(3);
       seen.push(...res.body.data.map((u: { id: string }) => u.id));
       cursor = res.body.nextCursor as string | null;
@@ -44,7 +48,11 @@ describe('users (admin)', () => {
     const read = await t.http.get(`/v1/users/${user.id}`).set(admin.auth).expect(200);
     expect(read.body.email).toBe(user.email);
 
-    const promoted = await t.http.patch(`/v1/users/${user.id}`).set(admin.auth).send({ roles: ['user', 'admin'], displayName: 'Promoted' }).expect(200);
+    const promoted = await t.http
+      .patch(`/v1/users/${user.id}`)
+      .set(admin.auth)
+      .send({ roles: ['user', 'admin'], displayName: 'Promoted' })
+      .expect(200);
     expect(promoted.body).toMatchObject({ roles: ['user', 'admin'], displayName: 'Promoted' });
     // The new role applies to the user's next request, without signing in again.
     await t.http.get('/v1/users').set(user.auth).expect(200);
@@ -61,15 +69,31 @@ describe('users (admin)', () => {
     expect(res.body.errors).toEqual([{ field: 'id', message: 'id must be a UUID' }]);
     await t.http.get('/v1/users/00000000-0000-4000-8000-000000000000').set(admin.auth).expect(404);
     const user = await signUp(t.http);
-    await t.http.patch(`/v1/users/${user.id}`).set(admin.auth).send({ roles: ['root'] }).expect(400);
+    await t.http
+      .patch(`/v1/users/${user.id}`)
+      .set(admin.auth)
+      .send({ roles: ['root'] })
+      .expect(400);
     await t.http.patch(`/v1/users/${user.id}`).set(admin.auth).send({ roles: [] }).expect(400);
-    await t.http.patch(`/v1/users/${user.id}`).set(admin.auth).send({ disabled: 'yes' }).expect(400);
-    await t.http.patch(`/v1/users/${user.id}`).set(admin.auth).send({ email: 'new@keel.test' }).expect(400);
+    await t.http
+      .patch(`/v1/users/${user.id}`)
+      .set(admin.auth)
+      .send({ disabled: 'yes' })
+      .expect(400);
+    await t.http
+      .patch(`/v1/users/${user.id}`)
+      .set(admin.auth)
+      .send({ email: 'new@keel.test' })
+      .expect(400);
   });
 
   it('stops an admin from locking themselves out', async () => {
     for (const body of [{ disabled: true }, { roles: ['user'] }]) {
-      const res = await t.http.patch(`/v1/users/${admin.id}`).set(admin.auth).send(body).expect(409);
+      const res = await t.http
+        .patch(`/v1/users/${admin.id}`)
+        .set(admin.auth)
+        .send(body)
+        .expect(409);
       expect(res.body.code).toBe('USER.SELF_LOCKOUT');
     }
     await t.http.delete(`/v1/users/${admin.id}`).set(admin.auth).expect(409);
@@ -77,7 +101,11 @@ describe('users (admin)', () => {
 
   it('lets a user rename themselves', async () => {
     const user = await signUp(t.http);
-    const res = await t.http.patch('/v1/users/me').set(user.auth).send({ displayName: 'New Name' }).expect(200);
+    const res = await t.http
+      .patch('/v1/users/me')
+      .set(user.auth)
+      .send({ displayName: 'New Name' })
+      .expect(200);
     expect(res.body.displayName).toBe('New Name');
     await t.http.patch('/v1/users/me').set(user.auth).send({ displayName: '' }).expect(400);
   });

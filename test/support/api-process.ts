@@ -16,9 +16,20 @@ export interface ApiProcess {
  * Runs the built API (`npm run build` output) as a child process, for what only a
  * real process shows: signals, exit codes, start-up failures, restarts.
  */
-export function spawnApi(env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string; logs: ApiProcess['logs'] } {
+export function spawnApi(env: Record<string, string>): {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  stderr: () => string;
+  logs: ApiProcess['logs'];
+} {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: ApiProcess['logs'] = [];
@@ -37,16 +48,23 @@ export function spawnApi(env: Record<string, string>): { child: ChildProcess; ex
     }
   });
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return { child, exited, stderr: () => err, logs };
 }
 
 /** Starts the built API and waits until it listens. */
-export async function startApiProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ApiProcess> {
+export async function startApiProcess(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<ApiProcess> {
   const started = spawnApi(env);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const line = started.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('Keel API listening on'));
+    const line = started.logs.find(
+      (l) => typeof l.msg === 'string' && l.msg.startsWith('Keel API listening on'),
+    );
     if (line) {
       const url = /listening on (http:\/\/[^ ]+)/.exec(line.msg as string)?.[1] ?? '';
       return { ...started, url };
@@ -55,5 +73,7 @@ export async function startApiProcess(env: Record<string, string>, timeoutMs = 3
     await new Promise((r) => setTimeout(r, 50));
   }
   started.child.kill('SIGKILL');
-  throw new Error(`API did not start: ${started.stderr()}\n${JSON.stringify(started.logs.slice(-5))}`);
+  throw new Error(
+    `API did not start: ${started.stderr()}\n${JSON.stringify(started.logs.slice(-5))}`,
+  );
 }

@@ -13,7 +13,9 @@ export interface SignedIn {
 
 let counter = 0;
 
-export function newUserInput(overrides: Partial<{ email: string; password: string; displayName: string }> = {}) {
+export function newUserInput(
+  overrides: Partial<{ email: string; password: string; displayName: string }> = {},
+) {
   counter += 1;
   return {
     email: `user${counter}-${randomBytes(3).toString('hex')}@keel.test`,
@@ -26,7 +28,10 @@ export function newUserInput(overrides: Partial<{ email: string; password: strin
 export async function login(http: TestAgent, email: string, password: string): Promise<SignedIn> {
   const res = await http.post('/v1/auth/login').send({ email, password }).expect(200);
   const body = res.body as { accessToken: string; refreshToken: string };
-  const me = await http.get('/v1/users/me').set('Authorization', `Bearer ${body.accessToken}`).expect(200);
+  const me = await http
+    .get('/v1/users/me')
+    .set('Authorization', `Bearer ${body.accessToken}`)
+    .expect(200);
   return {
     id: (me.body as { id: string }).id,
     email,
@@ -38,7 +43,10 @@ export async function login(http: TestAgent, email: string, password: string): P
 }
 
 /** Registers a new user and signs them in. */
-export async function signUp(http: TestAgent, overrides: Parameters<typeof newUserInput>[0] = {}): Promise<SignedIn> {
+export async function signUp(
+  http: TestAgent,
+  overrides: Parameters<typeof newUserInput>[0] = {},
+): Promise<SignedIn> {
   const input = newUserInput(overrides);
   await http.post('/v1/auth/register').send(input).expect(201);
   return login(http, input.email, input.password);

@@ -5,7 +5,9 @@ import { Client } from 'pg';
  * The full profile's tests each get a database of their own on the server in
  * DATABASE_URL, created here and dropped afterwards, so runs never share data.
  */
-export async function createTestDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestDatabase(
+  serverUrl: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `keel_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();

@@ -19,7 +19,9 @@ async function main(): Promise<void> {
 
   if (cluster.isPrimary && env.app.webConcurrency > 1) {
     if (env.database.url === undefined) {
-      process.stderr.write('WEB_CONCURRENCY > 1 needs DATABASE_URL: the embedded database belongs to one process. Starting one.\n');
+      process.stderr.write(
+        'WEB_CONCURRENCY > 1 needs DATABASE_URL: the embedded database belongs to one process. Starting one.\n',
+      );
     } else {
       return runPrimary(env.app.webConcurrency);
     }
@@ -35,7 +37,9 @@ function runPrimary(workers: number): void {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
       return;
     }
-    process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+    process.stderr.write(
+      `worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`,
+    );
     cluster.fork();
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -47,6 +51,8 @@ function runPrimary(workers: number): void {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Keel failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `Keel failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

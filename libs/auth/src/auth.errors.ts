@@ -22,7 +22,11 @@ export class InvalidAccessTokenError extends DomainError {
 
 export class InvalidRefreshTokenError extends DomainError {
   constructor() {
-    super('unauthorized', 'AUTH.INVALID_REFRESH_TOKEN', 'The refresh token is not valid. Sign in again.');
+    super(
+      'unauthorized',
+      'AUTH.INVALID_REFRESH_TOKEN',
+      'The refresh token is not valid. Sign in again.',
+    );
   }
 }
 

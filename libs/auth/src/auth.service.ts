@@ -32,14 +32,21 @@ export class AuthService implements OnApplicationBootstrap {
   /** Creates the bootstrap admin from ADMIN_EMAIL / ADMIN_PASSWORD once, on first start. */
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.jwtSecretGenerated) {
-      this.logger.warn('JWT_SECRET is not set: using a generated secret kept in DATA_DIR/jwt-secret. Set JWT_SECRET for production.');
+      this.logger.warn(
+        'JWT_SECRET is not set: using a generated secret kept in DATA_DIR/jwt-secret. Set JWT_SECRET for production.',
+      );
     }
     const { adminEmail, adminPassword } = this.config;
     if (!adminEmail || !adminPassword) return;
     if (await this.users.findByEmailWithPassword(adminEmail)) return;
     try {
       const passwordHash = await this.hasher.hash(adminPassword);
-      await this.users.create({ email: adminEmail, displayName: 'Administrator', passwordHash, roles: ['user', 'admin'] });
+      await this.users.create({
+        email: adminEmail,
+        displayName: 'Administrator',
+        passwordHash,
+        roles: ['user', 'admin'],
+      });
       this.logger.log(`created the bootstrap admin ${adminEmail}`);
     } catch (error) {
       // Another replica created it at the same moment.
@@ -49,7 +56,11 @@ export class AuthService implements OnApplicationBootstrap {
 
   async register(dto: RegisterDto): Promise<UserResponseDto> {
     const passwordHash = await this.hasher.hash(dto.password);
-    const user = await this.users.create({ email: dto.email, displayName: dto.displayName, passwordHash });
+    const user = await this.users.create({
+      email: dto.email,
+      displayName: dto.displayName,
+      passwordHash,
+    });
     this.eventBus.publish(new UserRegisteredEvent(user.id, user.email));
     return mapUser(user);
   }
@@ -68,13 +79,17 @@ export class AuthService implements OnApplicationBootstrap {
     const parsed = this.tokens.parseRefreshToken(refreshToken);
     if (!parsed) throw new InvalidRefreshTokenError();
     const outcome = await this.dataSource.transaction(async (tx) => {
-      const row = await tx.findOne(RefreshToken, { where: { id: parsed.id }, lock: { mode: 'pessimistic_write' } });
+      const row = await tx.findOne(RefreshToken, {
+        where: { id: parsed.id },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!row || !this.tokens.secretMatches(row, parsed.secret)) return 'invalid' as const;
       if (row.usedAt !== null && row.revokedAt === null) {
         await this.tokens.revokeFamily(tx, row.familyId);
         return { reused: row } as const;
       }
-      if (row.revokedAt !== null || row.expiresAt.getTime() <= Date.now()) return 'invalid' as const;
+      if (row.revokedAt !== null || row.expiresAt.getTime() <= Date.now())
+        return 'invalid' as const;
       const user = await tx.findOneBy(User, { id: row.userId });
       if (!user || user.disabled) return 'invalid' as const;
       await tx.update(RefreshToken, { id: row.id }, { usedAt: new Date() });
@@ -82,7 +97,10 @@ export class AuthService implements OnApplicationBootstrap {
     });
     if (outcome === 'invalid') throw new InvalidRefreshTokenError();
     if ('reused' in outcome) {
-      this.logger.warn({ userId: outcome.reused.userId, familyId: outcome.reused.familyId }, 'refresh token reused; family revoked');
+      this.logger.warn(
+        { userId: outcome.reused.userId, familyId: outcome.reused.familyId },
+        'refresh token reused; family revoked',
+      );
       throw new RefreshTokenReusedError();
     }
     return outcome;
@@ -94,7 +112,8 @@ export class AuthService implements OnApplicationBootstrap {
     if (!parsed) return;
     await this.dataSource.transaction(async (tx) => {
       const row = await tx.findOneBy(RefreshToken, { id: parsed.id });
-      if (row && this.tokens.secretMatches(row, parsed.secret)) await this.tokens.revokeFamily(tx, row.familyId);
+      if (row && this.tokens.secretMatches(row, parsed.secret))
+        await this.tokens.revokeFamily(tx, row.familyId);
     });
   }
 

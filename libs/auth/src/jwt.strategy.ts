@@ -26,9 +26,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   /** The user is read on each request, so disabling or deleting someone takes effect at once. */
   async validate(claims: AccessTokenClaims): Promise<AuthUser> {
-    if (claims.typ !== 'access' || typeof claims.sub !== 'string') throw new InvalidAccessTokenError();
+    if (claims.typ !== 'access' || typeof claims.sub !== 'string')
+      throw new InvalidAccessTokenError();
     const user = await this.users.findById(claims.sub);
-    if (!user || user.disabled) throw new InvalidAccessTokenError('This account no longer has access.');
+    if (!user || user.disabled)
+      throw new InvalidAccessTokenError('This account no longer has access.');
     return { id: user.id, email: user.email, roles: user.roles };
   }
 }

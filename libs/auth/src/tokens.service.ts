@@ -45,7 +45,11 @@ export class TokensService {
   }
 
   /** A new access token and a new refresh token in `familyId` (a new family when omitted). */
-  async issue(manager: EntityManager, userId: string, familyId = uuidv7()): Promise<TokenResponseDto> {
+  async issue(
+    manager: EntityManager,
+    userId: string,
+    familyId = uuidv7(),
+  ): Promise<TokenResponseDto> {
     const secret = randomBytes(32).toString('base64url');
     const row = manager.create(RefreshToken, {
       id: uuidv7(),
@@ -67,7 +71,11 @@ export class TokensService {
   }
 
   async revokeFamily(manager: EntityManager, familyId: string): Promise<void> {
-    await manager.update(RefreshToken, { familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    await manager.update(
+      RefreshToken,
+      { familyId, revokedAt: IsNull() },
+      { revokedAt: new Date() },
+    );
   }
 
   async revokeAllForUser(manager: EntityManager, userId: string): Promise<void> {

@@ -11,7 +11,10 @@ type EntityList = MixedList<string | (new () => unknown)>;
  * otherwise the embedded PGlite database in DATA_DIR. Schema changes come only
  * from migrations; `synchronize` is never on.
  */
-export function dataSourceOptions(env: Pick<KeelEnv, 'app' | 'database'>, entities: EntityList): DataSourceOptions {
+export function dataSourceOptions(
+  env: Pick<KeelEnv, 'app' | 'database'>,
+  entities: EntityList,
+): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
     entities,

@@ -23,7 +23,10 @@ class MigrateOnStart implements OnModuleInit {
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [appConfig.KEY, databaseConfig.KEY],
-      useFactory: (app: ConfigType<typeof appConfig>, database: ConfigType<typeof databaseConfig>) => ({
+      useFactory: (
+        app: ConfigType<typeof appConfig>,
+        database: ConfigType<typeof databaseConfig>,
+      ) => ({
         ...dataSourceOptions({ app, database }, []),
         autoLoadEntities: true,
         // Retry the first connection, so a replica outlives a slow Postgres start.

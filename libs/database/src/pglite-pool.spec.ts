@@ -29,7 +29,7 @@ describe('SerializedPGlitePool', () => {
     });
     await expect(failing).rejects.toThrow('abort');
     await committing;
-    const rows = (await dataSource.query('SELECT id FROM t ORDER BY id')) as Array<{ id: number }>;
+    const rows = await dataSource.query<Array<{ id: number }>>('SELECT id FROM t ORDER BY id');
     expect(rows.map((r) => r.id)).toEqual([2]);
   });
 
@@ -44,7 +44,7 @@ describe('SerializedPGlitePool', () => {
     );
     const results = await Promise.allSettled(work);
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(10);
-    const rows = (await dataSource.query('SELECT id FROM t ORDER BY id')) as Array<{ id: number }>;
+    const rows = await dataSource.query<Array<{ id: number }>>('SELECT id FROM t ORDER BY id');
     expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 10 }, (_, i) => 101 + i * 2));
   });
 });

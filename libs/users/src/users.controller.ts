@@ -1,6 +1,19 @@
-import { ApiProblems, CurrentUser, PageQueryDto, Roles, uuidParam, type AuthUser } from '@keel/core';
+import {
+  ApiProblems,
+  CurrentUser,
+  PageQueryDto,
+  Roles,
+  uuidParam,
+  type AuthUser,
+} from '@keel/core';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { UpdateProfileDto, UpdateUserDto } from './dto/update-user.dto';
 import { UserPageDto, UserResponseDto } from './dto/user-response.dto';
 import { UsersService } from './users.service';

@@ -14,6 +14,10 @@ export class EmailTakenError extends DomainError {
 
 export class SelfLockoutError extends DomainError {
   constructor() {
-    super('conflict', 'USER.SELF_LOCKOUT', 'Admins cannot disable, demote or delete their own account.');
+    super(
+      'conflict',
+      'USER.SELF_LOCKOUT',
+      'Admins cannot disable, demote or delete their own account.',
+    );
   }
 }

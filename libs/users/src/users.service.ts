@@ -42,7 +42,10 @@ export class UsersService {
     try {
       await manager.insert(User, user);
     } catch (error) {
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (
+        error instanceof QueryFailedError &&
+        (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
+      ) {
         throw new EmailTakenError();
       }
       throw error;
@@ -61,7 +64,10 @@ export class UsersService {
   }
 
   /** The user with the password hash, for checking credentials only. */
-  async findByEmailWithPassword(email: string, manager: EntityManager = this.users.manager): Promise<User | null> {
+  async findByEmailWithPassword(
+    email: string,
+    manager: EntityManager = this.users.manager,
+  ): Promise<User | null> {
     return manager
       .createQueryBuilder(User, 'u')
       .addSelect('u.passwordHash')
@@ -69,8 +75,15 @@ export class UsersService {
       .getOne();
   }
 
-  async findByIdWithPassword(id: string, manager: EntityManager = this.users.manager): Promise<User | null> {
-    return manager.createQueryBuilder(User, 'u').addSelect('u.passwordHash').where('u.id = :id', { id }).getOne();
+  async findByIdWithPassword(
+    id: string,
+    manager: EntityManager = this.users.manager,
+  ): Promise<User | null> {
+    return manager
+      .createQueryBuilder(User, 'u')
+      .addSelect('u.passwordHash')
+      .where('u.id = :id', { id })
+      .getOne();
   }
 
   async setPasswordHash(id: string, passwordHash: string, manager: EntityManager): Promise<void> {
@@ -97,7 +110,10 @@ export class UsersService {
       throw new SelfLockoutError();
     }
     const user = await this.users.manager.transaction(async (tx) => {
-      const current = await tx.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      const current = await tx.findOne(User, {
+        where: { id },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!current) throw new UserNotFoundError();
       const changes: Partial<User> = {};
       if (dto.displayName !== undefined) changes.displayName = dto.displayName.trim();

@@ -35,13 +35,17 @@ export class HealthController {
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: the database answers and the process is not shutting down' })
-  @ApiOkResponse({ description: 'Ready; `info` lists each dependency (a degraded cache is still ready)' })
+  @ApiOkResponse({
+    description: 'Ready; `info` lists each dependency (a degraded cache is still ready)',
+  })
   @ApiProblems(503)
   async ready(): Promise<HealthCheckResult> {
     const checks: HealthIndicatorFunction[] = [
       () => {
         const indicator = this.indicators.check('process');
-        return this.shutdown.isShuttingDown ? indicator.down({ message: 'shutting down' }) : indicator.up();
+        return this.shutdown.isShuttingDown
+          ? indicator.down({ message: 'shutting down' })
+          : indicator.up();
       },
       () => this.db.pingCheck('database', { timeout: DB_PING_TIMEOUT_MS }),
       () => this.redis.check('redis'),
@@ -51,7 +55,9 @@ export class HealthController {
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const result = error.getResponse() as HealthCheckResult;
-      const down = Object.entries(result.error ?? {}).map(([name, detail]) => `${name}: ${String(detail?.message ?? 'down')}`);
+      const down = Object.entries(result.error ?? {}).map(
+        ([name, detail]) => `${name}: ${String(detail?.message ?? 'down')}`,
+      );
       throw new ServiceUnavailableError(`Not ready (${down.join('; ')}).`);
     }
   }

@@ -22,7 +22,9 @@ export class RedisHealthIndicator {
     try {
       await Promise.race([
         this.redis.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('ping timed out')), PING_TIMEOUT_MS).unref()),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error('ping timed out')), PING_TIMEOUT_MS).unref(),
+        ),
       ]);
       return indicator.up({ latencyMs: Math.round(performance.now() - started) });
     } catch (error) {

@@ -19,9 +19,16 @@ export class AuthRateLimitGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const windowMs = this.config.rateLimitWindowSeconds * 1000;
-    const rules: RateLimitRule[] = [{ key: `auth:ip:${request.ip}`, limit: this.config.rateLimitPerIp, windowMs }];
+    const rules: RateLimitRule[] = [
+      { key: `auth:ip:${request.ip}`, limit: this.config.rateLimitPerIp, windowMs },
+    ];
     const account = accountOf(request.body);
-    if (account) rules.push({ key: `auth:account:${account}`, limit: this.config.rateLimitPerAccount, windowMs });
+    if (account)
+      rules.push({
+        key: `auth:account:${account}`,
+        limit: this.config.rateLimitPerAccount,
+        windowMs,
+      });
     await consumeRateLimits(this.store, http.getResponse<FastifyReply>(), rules);
     return true;
   }
@@ -31,7 +38,13 @@ function accountOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const { email, refreshToken } = body as { email?: unknown; refreshToken?: unknown };
   const subject =
-    typeof email === 'string' ? email.trim().toLowerCase() : typeof refreshToken === 'string' ? refreshToken.split('.')[0] : undefined;
+    typeof email === 'string'
+      ? email.trim().toLowerCase()
+      : typeof refreshToken === 'string'
+        ? refreshToken.split('.')[0]
+        : undefined;
   // Hashed so raw emails never become cache keys.
-  return subject ? createHash('sha256').update(subject).digest('base64url').slice(0, 22) : undefined;
+  return subject
+    ? createHash('sha256').update(subject).digest('base64url').slice(0, 22)
+    : undefined;
 }

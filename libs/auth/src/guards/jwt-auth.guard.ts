@@ -12,12 +12,16 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override canActivate(context: ExecutionContext) {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     return isPublic ? true : super.canActivate(context);
   }
 
   override handleRequest<TUser>(error: unknown, user: TUser | false, info: unknown): TUser {
-    if (error instanceof InvalidAccessTokenError) throw error;
+    // Errors from validate() (a database outage, say) keep their own meaning.
+    if (error instanceof Error) throw error;
     if (error || !user) {
       const expired = info instanceof Error && info.name === 'TokenExpiredError';
       throw new InvalidAccessTokenError(expired ? 'The access token has expired.' : undefined);

@@ -19,7 +19,9 @@ export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
 /** Restricts a route to callers holding any of these roles. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 
-export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): AuthUser => {
-  const request = context.switchToHttp().getRequest<{ user: AuthUser }>();
-  return request.user;
-});
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): AuthUser => {
+    const request = context.switchToHttp().getRequest<{ user: AuthUser }>();
+    return request.user;
+  },
+);

@@ -8,4 +8,10 @@ export const redisConfig = registerAs('redis', () => parseEnv().redis);
 export const rabbitmqConfig = registerAs('rabbitmq', () => parseEnv().rabbitmq);
 export const authConfig = registerAs('auth', () => parseEnv().auth);
 
-export const allConfigNamespaces = [appConfig, databaseConfig, redisConfig, rabbitmqConfig, authConfig];
+export const allConfigNamespaces = [
+  appConfig,
+  databaseConfig,
+  redisConfig,
+  rabbitmqConfig,
+  authConfig,
+];

@@ -12,7 +12,13 @@ describe('parseEnv', () => {
 
   it('gives the documented defaults when nothing is set', () => {
     const env = parseEnv({ DATA_DIR: dataDir });
-    expect(env.app).toMatchObject({ port: 3000, nodeEnv: 'development', logLevel: 'info', webConcurrency: 1, corsOrigins: [] });
+    expect(env.app).toMatchObject({
+      port: 3000,
+      nodeEnv: 'development',
+      logLevel: 'info',
+      webConcurrency: 1,
+      corsOrigins: [],
+    });
     expect(env.database).toMatchObject({ url: undefined, runMigrations: true, poolSize: 10 });
     expect(env.redis.url).toBeUndefined();
     expect(env.rabbitmq.url).toBeUndefined();
@@ -21,7 +27,14 @@ describe('parseEnv', () => {
   it('names every offending variable and why, in one error', () => {
     let error: unknown;
     try {
-      parseEnv({ DATA_DIR: dataDir, PORT: 'eighty', NODE_ENV: 'staging', DATABASE_URL: 'mysql://x', WEB_CONCURRENCY: '0', RUN_MIGRATIONS: 'maybe' });
+      parseEnv({
+        DATA_DIR: dataDir,
+        PORT: 'eighty',
+        NODE_ENV: 'staging',
+        DATABASE_URL: 'mysql://x',
+        WEB_CONCURRENCY: '0',
+        RUN_MIGRATIONS: 'maybe',
+      });
     } catch (e) {
       error = e;
     }
@@ -38,14 +51,26 @@ describe('parseEnv', () => {
   });
 
   it('never echoes a secret it refuses', () => {
-    expect(() => parseEnv({ DATA_DIR: dataDir, DATABASE_URL: 'mysql://user:hunter2@db/x' })).toThrow(/^(?!.*hunter2)/s);
+    expect(() =>
+      parseEnv({ DATA_DIR: dataDir, DATABASE_URL: 'mysql://user:hunter2@db/x' }),
+    ).toThrow(/^(?!.*hunter2)/s);
   });
 
   it('refuses to start in production without a strong JWT_SECRET', () => {
-    expect(() => parseEnv({ DATA_DIR: dataDir, NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required when NODE_ENV=production/);
-    expect(() => parseEnv({ DATA_DIR: dataDir, NODE_ENV: 'production', JWT_SECRET: 'short' })).toThrow(/JWT_SECRET: must be at least 32/);
-    expect(() => parseEnv({ DATA_DIR: dataDir, NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(40) })).toThrow(/JWT_SECRET: is too weak/);
-    const env = parseEnv({ DATA_DIR: dataDir, NODE_ENV: 'production', JWT_SECRET: 'k3y-Material-For-Production-Use-0123456789' });
+    expect(() => parseEnv({ DATA_DIR: dataDir, NODE_ENV: 'production' })).toThrow(
+      /JWT_SECRET: is required when NODE_ENV=production/,
+    );
+    expect(() =>
+      parseEnv({ DATA_DIR: dataDir, NODE_ENV: 'production', JWT_SECRET: 'short' }),
+    ).toThrow(/JWT_SECRET: must be at least 32/);
+    expect(() =>
+      parseEnv({ DATA_DIR: dataDir, NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(40) }),
+    ).toThrow(/JWT_SECRET: is too weak/);
+    const env = parseEnv({
+      DATA_DIR: dataDir,
+      NODE_ENV: 'production',
+      JWT_SECRET: 'k3y-Material-For-Production-Use-0123456789',
+    });
     expect(env.auth.jwtSecretGenerated).toBe(false);
   });
 
@@ -60,7 +85,15 @@ describe('parseEnv', () => {
   });
 
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
-    expect(() => parseEnv({ DATA_DIR: dataDir, ADMIN_EMAIL: 'root@example.com' })).toThrow(/ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither/);
-    expect(parseEnv({ DATA_DIR: dataDir, ADMIN_EMAIL: 'Root@Example.com', ADMIN_PASSWORD: 'long-enough' }).auth.adminEmail).toBe('root@example.com');
+    expect(() => parseEnv({ DATA_DIR: dataDir, ADMIN_EMAIL: 'root@example.com' })).toThrow(
+      /ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither/,
+    );
+    expect(
+      parseEnv({
+        DATA_DIR: dataDir,
+        ADMIN_EMAIL: 'Root@Example.com',
+        ADMIN_PASSWORD: 'long-enough',
+      }).auth.adminEmail,
+    ).toBe('root@example.com');
   });
 });

@@ -57,7 +57,15 @@ export class InvalidConfigError extends Error {
 type RawEnv = Record<string, string | undefined>;
 
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
 const MIN_SECRET_LENGTH = 32;
 const JWT_SECRET_FILE = 'jwt-secret';
 
@@ -107,7 +115,9 @@ class Reader {
     try {
       const parsed = new URL(value);
       if (protocols.includes(parsed.protocol)) return value;
-      this.problems.push(`${name}: must be a ${protocols.join(' or ')}// URL (got "${parsed.protocol}//…")`);
+      this.problems.push(
+        `${name}: must be a ${protocols.join(' or ')}// URL (got "${parsed.protocol}//…")`,
+      );
     } catch {
       this.problems.push(`${name}: is not a valid URL`);
     }
@@ -210,7 +220,8 @@ function loadOrCreateSecret(dataDir: string): string {
     writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   } catch (error) {
     // Another process (a cluster sibling) wrote it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return readFileSync(file, 'utf8').trim();
     throw error;
   }
   return secret;

@@ -6,7 +6,8 @@ import { ProblemDetailsFilter } from './problem-details.filter';
 
 /** A stand-in for Fastify's reply that records what would be sent (the filter's only output). */
 function capture(url = '/v1/things?x=1') {
-  const sent: { status?: number; headers: Record<string, string>; body?: Record<string, unknown> } = { headers: {} };
+  const sent: { status?: number; headers: Record<string, string>; body?: Record<string, unknown> } =
+    { headers: {} };
   const reply = {
     sent: false,
     header(name: string, value: string) {
@@ -23,7 +24,9 @@ function capture(url = '/v1/things?x=1') {
     },
   };
   const request = { url, method: 'GET', id: 'req-1', routeOptions: { url: '/v1/things' } };
-  const host = { switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ArgumentsHost;
+  const host = {
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }),
+  } as unknown as ArgumentsHost;
   return { host, sent };
 }
 
@@ -32,7 +35,11 @@ describe('ProblemDetailsFilter', () => {
 
   it('hides everything about an unexpected error', () => {
     const { host, sent } = capture();
-    const error = new QueryFailedError('SELECT secret FROM users', [], new Error('relation "users" does not exist'));
+    const error = new QueryFailedError(
+      'SELECT secret FROM users',
+      [],
+      new Error('relation "users" does not exist'),
+    );
     filter.catch(error, host);
     expect(sent.status).toBe(500);
     expect(sent.headers['content-type']).toBe('application/problem+json');
@@ -51,7 +58,10 @@ describe('ProblemDetailsFilter', () => {
     const { host, sent } = capture();
     filter.catch(new ValidationFailedError([{ field: 'name', message: 'name is too long' }]), host);
     expect(sent.status).toBe(400);
-    expect(sent.body).toMatchObject({ code: 'REQUEST.VALIDATION_FAILED', errors: [{ field: 'name', message: 'name is too long' }] });
+    expect(sent.body).toMatchObject({
+      code: 'REQUEST.VALIDATION_FAILED',
+      errors: [{ field: 'name', message: 'name is too long' }],
+    });
 
     const other = capture();
     filter.catch(new DomainError('precondition_failed', 'ITEM.STALE', 'Stale.'), other.host);
@@ -66,7 +76,10 @@ describe('ProblemDetailsFilter', () => {
 
   it('answers 503 when the database cannot be reached', () => {
     const { host, sent } = capture();
-    filter.catch(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), host);
+    filter.catch(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      host,
+    );
     expect(sent.status).toBe(503);
     expect(sent.body?.code).toBe('SERVICE.DATABASE_UNAVAILABLE');
   });

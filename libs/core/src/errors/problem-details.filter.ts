@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { RouteTable } from '../http/route-table';
@@ -88,7 +95,12 @@ function fastifyClientErrorStatus(error: unknown): number | undefined {
   const { statusCode, code } = error as { statusCode?: unknown; code?: unknown };
   const isFastify = typeof code === 'string' && code.startsWith('FST_');
   const isParser = error instanceof SyntaxError;
-  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && (isFastify || isParser)) {
+  if (
+    typeof statusCode === 'number' &&
+    statusCode >= 400 &&
+    statusCode < 500 &&
+    (isFastify || isParser)
+  ) {
     return statusCode;
   }
   if (isParser) return HttpStatus.BAD_REQUEST;
@@ -102,14 +114,18 @@ function fastifyDetail(status: number, error: unknown): string {
     case 415:
       return 'This content type is not accepted here; send application/json.';
     case 400:
-      return error instanceof SyntaxError ? 'The request body is not valid JSON.' : 'The request is malformed.';
+      return error instanceof SyntaxError
+        ? 'The request body is not valid JSON.'
+        : 'The request is malformed.';
     default:
       return STATUS_CODES[status] ?? 'The request failed.';
   }
 }
 
 function problemType(code: string | undefined): string {
-  return code ? `https://keel.dev/problems/${code.toLowerCase().replace(/[._]/g, '-')}` : 'about:blank';
+  return code
+    ? `https://keel.dev/problems/${code.toLowerCase().replace(/[._]/g, '-')}`
+    : 'about:blank';
 }
 
 /** Turns every error into an RFC 9457 `application/problem+json` response. */
@@ -126,7 +142,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     let mapped = mapError(error);
 
     // Fastify answers 404 for a known path with another method; that is a 405.
-    if (mapped.status === 404 && error instanceof HttpException && request.routeOptions?.url === undefined) {
+    if (
+      mapped.status === 404 &&
+      error instanceof HttpException &&
+      request.routeOptions?.url === undefined
+    ) {
       const allowed = this.routes?.allowedMethods(request.url) ?? [];
       if (allowed.length > 0) {
         mapped = {
@@ -135,13 +155,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           headers: { allow: allowed.join(', ') },
         };
       } else {
-        mapped = { status: 404, detail: `No route for ${request.method} ${request.url.split('?')[0]}.` };
+        mapped = {
+          status: 404,
+          detail: `No route for ${request.method} ${request.url.split('?')[0]}.`,
+        };
       }
     }
 
-    if (mapped.status >= 500 && mapped.status !== HttpStatus.SERVICE_UNAVAILABLE) {
+    const unavailable = mapped.status === 503;
+    if (mapped.status >= 500 && !unavailable) {
       this.logger.error({ err: error, requestId: request.id }, 'unhandled error');
-    } else if (mapped.status === HttpStatus.SERVICE_UNAVAILABLE) {
+    } else if (unavailable) {
       this.logger.warn({ err: error, requestId: request.id }, 'dependency unavailable');
     }
 
@@ -156,7 +180,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       ...(mapped.errors ? { errors: mapped.errors } : {}),
     };
     if (reply.sent) return;
-    for (const [name, value] of Object.entries(mapped.headers ?? {})) void reply.header(name, value);
+    for (const [name, value] of Object.entries(mapped.headers ?? {}))
+      void reply.header(name, value);
     void reply.status(mapped.status).header('content-type', PROBLEM_CONTENT_TYPE).send(body);
   }
 }

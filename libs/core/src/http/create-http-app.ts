@@ -20,7 +20,10 @@ export interface CreateHttpAppOptions {
  * Builds the HTTP application exactly as production runs it. main.ts and the
  * end-to-end tests both call this, so tests exercise the real pipeline.
  */
-export async function createHttpApp(rootModule: Type, options: CreateHttpAppOptions = {}): Promise<NestFastifyApplication> {
+export async function createHttpApp(
+  rootModule: Type,
+  options: CreateHttpAppOptions = {},
+): Promise<NestFastifyApplication> {
   const env = parseEnv();
   const routes = new RouteTable();
   const adapter = new FastifyAdapter({
@@ -62,7 +65,15 @@ export async function createHttpApp(rootModule: Type, options: CreateHttpAppOpti
   if (env.app.corsOrigins.length > 0) {
     app.enableCors({
       origin: env.app.corsOrigins.includes('*') ? true : env.app.corsOrigins,
-      exposedHeaders: ['x-request-id', 'etag', 'location', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+      exposedHeaders: [
+        'x-request-id',
+        'etag',
+        'location',
+        'retry-after',
+        'ratelimit-limit',
+        'ratelimit-remaining',
+        'ratelimit-reset',
+      ],
     });
   }
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
@@ -73,12 +84,17 @@ export async function createHttpApp(rootModule: Type, options: CreateHttpAppOpti
   if (options.docs !== false) {
     const config = new DocumentBuilder()
       .setTitle('Keel API')
-      .setDescription('Errors are RFC 9457 application/problem+json. Sign in with /v1/auth/login and paste the accessToken into Authorize.')
+      .setDescription(
+        'Errors are RFC 9457 application/problem+json. Sign in with /v1/auth/login and paste the accessToken into Authorize.',
+      )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build();
     const document = SwaggerModule.createDocument(app, config);
-    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+    SwaggerModule.setup('docs', app, document, {
+      jsonDocumentUrl: 'docs-json',
+      swaggerOptions: { persistAuthorization: true },
+    });
   }
   return app;
 }

@@ -16,6 +16,8 @@ export class RouteTable {
 
   allowedMethods(url: string): string[] {
     const path = url.split('?')[0];
-    return [...this.methods].filter((m) => this.router.find(m as FindMyWay.HTTPMethod, path) !== null).sort();
+    return [...this.methods]
+      .filter((m) => this.router.find(m as FindMyWay.HTTPMethod, path) !== null)
+      .sort();
   }
 }

@@ -23,6 +23,7 @@ export function createValidationPipe(): ValidationPipe {
 /** For `:id` route parameters: a malformed id is a 400 naming the parameter, not a 500 from the database. */
 export function uuidParam(name = 'id'): ParseUUIDPipe {
   return new ParseUUIDPipe({
-    exceptionFactory: () => new ValidationFailedError([{ field: name, message: `${name} must be a UUID` }]),
+    exceptionFactory: () =>
+      new ValidationFailedError([{ field: name, message: `${name} must be a UUID` }]),
   });
 }

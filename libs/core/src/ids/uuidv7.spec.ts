@@ -7,7 +7,9 @@ describe('uuidv7', () => {
   });
 
   it('sorts by creation time and does not repeat', () => {
-    const ids = Array.from({ length: 5000 }, (_, i) => uuidv7(1_700_000_000_000 + Math.floor(i / 10)));
+    const ids = Array.from({ length: 5000 }, (_, i) =>
+      uuidv7(1_700_000_000_000 + Math.floor(i / 10)),
+    );
     expect(new Set(ids).size).toBe(ids.length);
     const times = ids.map((id) => id.slice(0, 13));
     expect([...times].sort()).toEqual(times);

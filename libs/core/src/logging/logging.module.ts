@@ -16,7 +16,12 @@ import { appConfig } from '../config/config.namespaces';
           autoLogging: false,
           quietReqLogger: true,
           genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
-          redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refreshToken'],
+          redact: [
+            'req.headers.authorization',
+            'req.headers.cookie',
+            '*.password',
+            '*.refreshToken',
+          ],
           base: { service: 'keel', pid: process.pid },
           timestamp: () => `,"time":"${new Date().toISOString()}"`,
           formatters: { level: (label: string) => ({ level: label }) },

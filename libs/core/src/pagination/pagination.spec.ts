@@ -3,8 +3,14 @@ import { decodeCursor, encodeCursor, toPage } from './pagination';
 
 describe('cursors', () => {
   it('round-trips a sort key', () => {
-    const cursor = encodeCursor(['2026-01-01T00:00:00.000Z', '01a2054c-1a73-7cba-9aa7-33fe19f4d478']);
-    expect(decodeCursor(cursor, ['timestamp', 'uuid'])).toEqual(['2026-01-01T00:00:00.000Z', '01a2054c-1a73-7cba-9aa7-33fe19f4d478']);
+    const cursor = encodeCursor([
+      '2026-01-01T00:00:00.000Z',
+      '01a2054c-1a73-7cba-9aa7-33fe19f4d478',
+    ]);
+    expect(decodeCursor(cursor, ['timestamp', 'uuid'])).toEqual([
+      '2026-01-01T00:00:00.000Z',
+      '01a2054c-1a73-7cba-9aa7-33fe19f4d478',
+    ]);
   });
 
   it.each([
@@ -19,7 +25,21 @@ describe('cursors', () => {
 
   it('builds a page and a cursor only when more rows exist', () => {
     const rows = [{ id: 1 }, { id: 2 }, { id: 3 }];
-    expect(toPage(rows, 2, (r) => r.id, (r) => [r.id])).toEqual({ data: [1, 2], nextCursor: encodeCursor([2]) });
-    expect(toPage(rows, 3, (r) => r.id, (r) => [r.id])).toEqual({ data: [1, 2, 3], nextCursor: null });
+    expect(
+      toPage(
+        rows,
+        2,
+        (r) => r.id,
+        (r) => [r.id],
+      ),
+    ).toEqual({ data: [1, 2], nextCursor: encodeCursor([2]) });
+    expect(
+      toPage(
+        rows,
+        3,
+        (r) => r.id,
+        (r) => [r.id],
+      ),
+    ).toEqual({ data: [1, 2, 3], nextCursor: null });
   });
 });

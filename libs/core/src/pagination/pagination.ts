@@ -37,8 +37,12 @@ export function encodeCursor(values: CursorValue[]): string {
  * Decodes a cursor and checks each value against the expected kinds, so a forged
  * cursor is a 400, never a database error.
  */
-export function decodeCursor(cursor: string, kinds: Array<'string' | 'number' | 'uuid' | 'timestamp'>): CursorValue[] {
-  const invalid = () => new ValidationFailedError([{ field: 'cursor', message: 'cursor is not valid' }]);
+export function decodeCursor(
+  cursor: string,
+  kinds: Array<'string' | 'number' | 'uuid' | 'timestamp'>,
+): CursorValue[] {
+  const invalid = () =>
+    new ValidationFailedError([{ field: 'cursor', message: 'cursor is not valid' }]);
   let values: unknown;
   try {
     values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -51,15 +55,22 @@ export function decodeCursor(cursor: string, kinds: Array<'string' | 'number' | 
     const ok =
       (kind === 'number' && typeof value === 'number' && Number.isFinite(value)) ||
       (kind === 'string' && typeof value === 'string' && value.length <= 1000) ||
-      (kind === 'uuid' && typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) ||
+      (kind === 'uuid' &&
+        typeof value === 'string' &&
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) ||
       (kind === 'timestamp' && typeof value === 'string' && !Number.isNaN(Date.parse(value)));
     if (!ok) throw invalid();
-    return value as CursorValue;
+    return value;
   });
 }
 
 /** Builds a page from `limit + 1` fetched rows: the extra row only says there is more. */
-export function toPage<Row, Out>(rows: Row[], limit: number, map: (row: Row) => Out, key: (row: Row) => CursorValue[]): Page<Out> {
+export function toPage<Row, Out>(
+  rows: Row[],
+  limit: number,
+  map: (row: Row) => Out,
+  key: (row: Row) => CursorValue[],
+): Page<Out> {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const last = pageRows[pageRows.length - 1];

@@ -11,7 +11,9 @@ import { MemoryRateLimitStore, RateLimitStore, RedisRateLimitStore } from './rat
       provide: RateLimitStore,
       inject: [REDIS_CLIENT, redisConfig.KEY],
       useFactory: (redis: RedisClient, cfg: ConfigType<typeof redisConfig>): RateLimitStore =>
-        redis ? new RedisRateLimitStore(redis, cfg.commandTimeoutMs, `${cfg.keyPrefix}rl:`) : new MemoryRateLimitStore(),
+        redis
+          ? new RedisRateLimitStore(redis, cfg.commandTimeoutMs, `${cfg.keyPrefix}rl:`)
+          : new MemoryRateLimitStore(),
     },
   ],
   exports: [RateLimitStore],

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { BlackHole } from '@keel/testing';
 import { randomBytes } from 'node:crypto';
 import { createRedisClient } from '../redis/redis.module';
 import { MemoryRateLimitStore, RedisRateLimitStore } from './rate-limit.store';
@@ -15,16 +15,13 @@ describe('MemoryRateLimitStore', () => {
 });
 
 describe('RedisRateLimitStore when Redis does not answer', () => {
-  let blackHole: Server;
+  const blackHole = new BlackHole();
   let port: number;
 
   beforeAll(async () => {
-    // Accepts connections and never answers: a frozen Redis.
-    blackHole = createServer(() => undefined);
-    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
-    port = (blackHole.address() as { port: number }).port;
+    port = await blackHole.start();
   });
-  afterAll(() => new Promise<void>((resolve) => blackHole.close(() => resolve())));
+  afterAll(() => blackHole.stop());
 
   it('fails open at once while Redis accepts connections but never answers, and stays fast', async () => {
     const client = createRedisClient(`redis://127.0.0.1:${port}`, 100);
@@ -61,7 +58,9 @@ withRedis('RedisRateLimitStore against Redis', () => {
   const store = new RedisRateLimitStore(client, 1000, prefix);
 
   beforeAll(async () => {
-    await new Promise<void>((resolve) => (client.status === 'ready' ? resolve() : client.once('ready', () => resolve())));
+    await new Promise<void>((resolve) =>
+      client.status === 'ready' ? resolve() : client.once('ready', () => resolve()),
+    );
   });
   afterAll(async () => {
     const keys = await client.keys(`${prefix}*`);
@@ -71,7 +70,9 @@ withRedis('RedisRateLimitStore against Redis', () => {
 
   it('counts atomically across concurrent callers and expires the window', async () => {
     const hits = await Promise.all(Array.from({ length: 20 }, () => store.hit('shared', 300)));
-    expect(hits.map((h) => h?.count).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(hits.map((h) => h?.count).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     expect(hits[0]?.resetMs).toBeGreaterThan(0);
     expect(hits[0]?.resetMs).toBeLessThanOrEqual(300);
     await new Promise((r) => setTimeout(r, 350));

@@ -10,9 +10,15 @@ export interface RateLimitRule {
 
 export class RateLimitedError extends DomainError {
   constructor(retryAfterSeconds: number) {
-    super('rate_limited', 'REQUEST.RATE_LIMITED', 'Too many requests. Try again later.', undefined, {
-      'retry-after': String(retryAfterSeconds),
-    });
+    super(
+      'rate_limited',
+      'REQUEST.RATE_LIMITED',
+      'Too many requests. Try again later.',
+      undefined,
+      {
+        'retry-after': String(retryAfterSeconds),
+      },
+    );
   }
 }
 

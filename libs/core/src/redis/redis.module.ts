@@ -17,7 +17,8 @@ export function createRedisClient(url: string, commandTimeoutMs: number): Redis 
     commandTimeout: commandTimeoutMs,
     connectTimeout: 2_000,
     // Reconnect forever with capped, jittered exponential backoff.
-    retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 3_000) * (0.5 + Math.random() / 2),
+    retryStrategy: (attempt) =>
+      Math.min(100 * 2 ** Math.min(attempt, 5), 3_000) * (0.5 + Math.random() / 2),
   });
   let lastReport = 0;
   client.on('error', (error: Error) => {
@@ -48,6 +49,12 @@ export class RedisModule implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (!this.redis) return;
-    await this.redis.quit().catch(() => this.redis?.disconnect());
+    if (this.redis.status !== 'ready') return this.redis.disconnect();
+    // QUIT lets pending replies arrive; a frozen server must not hold up the shutdown.
+    await Promise.race([
+      this.redis.quit().catch(() => undefined),
+      new Promise((r) => setTimeout(r, 500).unref()),
+    ]);
+    this.redis.disconnect();
   }
 }

@@ -1,0 +1,95 @@
+import {
+  BlackHole,
+  createTestDatabase,
+  profile,
+  signUp,
+  startTestApp,
+  TcpProxy,
+  type TestApp,
+} from '@keel/testing';
+
+// Cutting the database's network path needs a database server: runs in the full profile.
+const withPostgres = profile.databaseUrl ? describe : describe.skip;
+
+withPostgres('when Postgres becomes unreachable', () => {
+  let t: TestApp;
+  let proxy: TcpProxy;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const database = await createTestDatabase(profile.databaseUrl ?? '');
+    drop = database.drop;
+    const target = new URL(database.url);
+    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    const port = await proxy.start();
+    const viaProxy = new URL(database.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(port);
+    t = await startTestApp({
+      DATABASE_URL: viaProxy.toString(),
+      DATABASE_CONNECT_TIMEOUT_MS: '500',
+    });
+  });
+  afterAll(async () => {
+    await proxy.start().catch(() => undefined);
+    await t.close();
+    await drop();
+  });
+
+  it('answers 503 problem+json fast, fails readiness, keeps liveness, and recovers by itself', async () => {
+    const user = await signUp(t.http);
+    await proxy.cut();
+
+    const started = performance.now();
+    const res = await t.http.get('/v1/users/me').set(user.auth);
+    expect(res.status).toBe(503);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(res.body.code).toBe('SERVICE.DATABASE_UNAVAILABLE');
+    expect(performance.now() - started).toBeLessThan(3_000);
+
+    await t.http.get('/health/ready').expect(503);
+    await t.http.get('/health/live').expect(200);
+
+    await proxy.start();
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 200; i++) {
+      status = (await t.http.get('/v1/users/me').set(user.auth)).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status).toBe(200);
+    await t.http.get('/health/ready').expect(200);
+  });
+});
+
+describe('when Redis is unreachable', () => {
+  let t: TestApp;
+  const blackHole = new BlackHole();
+
+  beforeAll(async () => {
+    const port = await blackHole.start();
+    t = await startTestApp({
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_COMMAND_TIMEOUT_MS: '100',
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await blackHole.stop();
+  });
+
+  it('rate-limited routes fail open and stay fast; readiness reports Redis degraded but stays 200', async () => {
+    const user = await signUp(t.http);
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const res = await t.http
+        .post('/v1/auth/login')
+        .send({ email: user.email, password: user.password });
+      expect(res.status).toBe(200);
+      expect(res.headers['ratelimit-limit']).toBeUndefined();
+      expect(performance.now() - started).toBeLessThan(1_000);
+    }
+    const ready = await t.http.get('/health/ready').expect(200);
+    expect(ready.body.info.redis).toMatchObject({ status: 'up', degraded: true });
+  });
+});

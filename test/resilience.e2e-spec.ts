@@ -31,8 +31,9 @@ withPostgres('when Postgres becomes unreachable', () => {
     });
   });
   afterAll(async () => {
-    await proxy.start().catch(() => undefined);
+    await proxy.start();
     await t.close();
+    await proxy.cut();
     await drop();
   });
 

@@ -54,10 +54,12 @@ const withRedis = process.env.REDIS_URL ? describe : describe.skip;
 
 withRedis('RedisRateLimitStore against Redis', () => {
   const prefix = `keel-test:${randomBytes(4).toString('hex')}:`;
-  const client = createRedisClient(process.env.REDIS_URL ?? '', 1000);
-  const store = new RedisRateLimitStore(client, 1000, prefix);
+  let client: ReturnType<typeof createRedisClient>;
+  let store: RedisRateLimitStore;
 
   beforeAll(async () => {
+    client = createRedisClient(process.env.REDIS_URL ?? '', 1000);
+    store = new RedisRateLimitStore(client, 1000, prefix);
     await new Promise<void>((resolve) =>
       client.status === 'ready' ? resolve() : client.once('ready', () => resolve()),
     );

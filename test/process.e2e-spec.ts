@@ -50,6 +50,7 @@ describe('the API process', () => {
       headers: { 'content-type': 'application/json', 'x-request-id': 'find-me-in-the-log' },
       body: JSON.stringify(user),
     });
+    await fetch(`${api.url}/v1/users/me`, { headers: { 'x-request-id': 'refused-by-the-guard' } });
     // Logins hash with argon2, so several take a while: they are in flight when SIGTERM lands.
     const inFlight = Array.from({ length: 6 }, () =>
       fetch(`${api.url}/v1/auth/login`, {
@@ -77,6 +78,11 @@ describe('the API process', () => {
       msg: 'request completed',
     });
     expect(typeof line?.durationMs).toBe('number');
+    // Requests refused before any handler runs are logged too.
+    expect(api.logs.find((l) => l.reqId === 'refused-by-the-guard')).toMatchObject({
+      route: '/v1/users/me',
+      status: 401,
+    });
     expect(JSON.stringify(api.logs)).not.toContain(user.password);
   });
 

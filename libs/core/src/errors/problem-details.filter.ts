@@ -46,11 +46,6 @@ export function statusOfKind(kind: ErrorKind): number {
   }
 }
 
-/** The HTTP status an error will be answered with; the access log uses it too. */
-export function statusOfError(error: unknown): number {
-  return mapError(error).status;
-}
-
 function mapError(error: unknown): Mapped {
   if (error instanceof DomainError) {
     return {

@@ -3,10 +3,9 @@ import { VersioningType, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
-import { LoggingInterceptor } from '../logging/logging.interceptor';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { RouteTable } from './route-table';
 import { createValidationPipe } from './validation';
@@ -50,6 +49,22 @@ export async function createHttpApp(
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();
+  // The access line is a Fastify hook, not an interceptor: interceptors never see requests
+  // that a guard refuses, that match no route, or whose body fails to parse.
+  const accessLog = PinoLogger.root.child({ context: 'Http' });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    const line = {
+      reqId: request.id,
+      method: request.method,
+      route: request.routeOptions.url ?? null,
+      status,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+    };
+    if (status >= 500) accessLog.error(line, 'request failed');
+    else accessLog.info(line, 'request completed');
+    done();
+  });
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -59,6 +74,8 @@ export async function createHttpApp(
         styleSrc: [`'self'`, `'unsafe-inline'`],
         scriptSrc: [`'self'`, `'unsafe-inline'`],
         imgSrc: [`'self'`, 'data:'],
+        // TLS ends at the load balancer; upgrading would break Swagger UI on plain-HTTP hosts.
+        upgradeInsecureRequests: null,
       },
     },
   });
@@ -79,7 +96,6 @@ export async function createHttpApp(
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter(routes));
-  app.useGlobalInterceptors(new LoggingInterceptor());
 
   if (options.docs !== false) {
     const config = new DocumentBuilder()

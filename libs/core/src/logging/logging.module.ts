@@ -12,7 +12,7 @@ import { appConfig } from '../config/config.namespaces';
       useFactory: (app: ConfigType<typeof appConfig>) => ({
         pinoHttp: {
           level: app.logLevel,
-          // The access line is written by LoggingInterceptor, with the route pattern.
+          // The access line comes from a Fastify onResponse hook (create-http-app.ts).
           autoLogging: false,
           quietReqLogger: true,
           genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { createTestDatabase, profile, spawnApi, startApiProcess } from '@keel/testing';
 
 /** The built app as a real process: start-up checks, logs, graceful shutdown, restarts. */
+// Each test starts the server once or twice; a first embedded start initialises a database.
+jest.setTimeout(200_000);
+
 describe('the API process', () => {
   let dataDir: string;
   let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;

@@ -57,7 +57,7 @@ export function spawnApi(env: Record<string, string>): {
 /** Starts the built API and waits until it listens. */
 export async function startApiProcess(
   env: Record<string, string>,
-  timeoutMs = 30_000,
+  timeoutMs = 90_000,
 ): Promise<ApiProcess> {
   const started = spawnApi(env);
   const deadline = Date.now() + timeoutMs;

@@ -133,4 +133,29 @@ describe('the API process', () => {
       expect(await second.exited).toBe(0);
     }
   });
+
+  // Several workers need a shared database: the full profile.
+  (profile.databaseUrl ? it : it.skip)(
+    'runs WEB_CONCURRENCY workers that share the port and stop together on SIGTERM',
+    async () => {
+      const api = await startApiProcess({ ...env, WEB_CONCURRENCY: '2' });
+      const listening = () =>
+        new Set(
+          api.logs.filter((l) => String(l.msg).startsWith('Keel API listening')).map((l) => l.pid),
+        );
+      for (let i = 0; i < 100 && listening().size < 2; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(listening().size).toBe(2);
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(`${api.url}/health/live`, { headers: { connection: 'close' } });
+        expect(res.status).toBe(200);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      const served = new Set(api.logs.filter((l) => l.route === '/health/live').map((l) => l.pid));
+      expect(served.size).toBe(2);
+      api.child.kill('SIGTERM');
+      expect(await api.exited).toBe(0);
+      expect(api.logs.filter((l) => l.msg === 'stopped')).toHaveLength(2);
+    },
+  );
 });

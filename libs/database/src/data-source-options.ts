@@ -47,7 +47,3 @@ export function dataSourceOptions(
     driver: pgliteDriver({ dataDir: join(env.app.dataDir, 'pglite') }),
   };
 }
-
-export function isEmbedded(env: Pick<KeelEnv, 'database'>): boolean {
-  return env.database.url === undefined;
-}

@@ -1,8 +1,5 @@
 import {
-  BrokenCircuitError,
-  CircuitState,
   ConsecutiveBreaker,
-  TaskCancelledError,
   TimeoutStrategy,
   circuitBreaker,
   handleAll,
@@ -25,27 +22,17 @@ export interface DependencyPolicyOptions {
  * calls fail at once instead of waiting for the timeout.
  */
 export class DependencyPolicy {
-  private readonly breaker;
   private readonly policy;
 
   constructor(options: DependencyPolicyOptions) {
-    this.breaker = circuitBreaker(handleAll, {
+    const breaker = circuitBreaker(handleAll, {
       halfOpenAfter: options.halfOpenAfterMs ?? 5_000,
       breaker: new ConsecutiveBreaker(options.consecutiveFailures ?? 3),
     });
-    this.policy = wrap(this.breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive));
+    this.policy = wrap(breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive));
   }
 
   execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return this.policy.execute(({ signal }) => fn(signal));
   }
-
-  /** True while calls are being refused without trying. */
-  get isOpen(): boolean {
-    return this.breaker.state === CircuitState.Open || this.breaker.state === CircuitState.Isolated;
-  }
-}
-
-export function isPolicyRejection(error: unknown): boolean {
-  return error instanceof BrokenCircuitError || error instanceof TaskCancelledError;
 }

@@ -1,4 +1,13 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { User } from '@keel/users';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+} from 'typeorm';
 
 /**
  * One refresh token. The client holds `<id>.<secret>`; only the SHA-256 of the secret
@@ -10,9 +19,16 @@ export class RefreshToken {
   @PrimaryColumn('uuid')
   id!: string;
 
+  @Index('refresh_tokens_user_id_idx')
   @Column({ name: 'user_id', type: 'uuid' })
   userId!: string;
 
+  /** Deleting a user deletes their tokens. */
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'refresh_tokens_user_id_fkey' })
+  user?: User;
+
+  @Index('refresh_tokens_family_id_idx')
   @Column({ name: 'family_id', type: 'uuid' })
   familyId!: string;
 

@@ -17,7 +17,6 @@ export class CreateUsers1795390000000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE UNIQUE INDEX users_email_key ON users (lower(email))`);
-    await q.query(`CREATE INDEX users_created_at_id_idx ON users (created_at, id)`);
     await q.query(`
       CREATE TABLE refresh_tokens (
         id uuid PRIMARY KEY,

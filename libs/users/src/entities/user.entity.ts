@@ -3,12 +3,15 @@ import {
   Column,
   CreateDateColumn,
   Entity,
+  Index,
   PrimaryColumn,
   UpdateDateColumn,
   VersionColumn,
 } from 'typeorm';
 
 @Entity('users')
+// Unique on lower(email): an expression index, kept by the migration, not derived from here.
+@Index('users_email_key', { synchronize: false })
 export class User {
   /** UUIDv7, made by the app: sorts by creation time. */
   @PrimaryColumn('uuid')
@@ -25,13 +28,13 @@ export class User {
   @Column({ name: 'password_hash', type: 'text', select: false })
   passwordHash!: string;
 
-  @Column({ type: 'text', array: true })
+  @Column({ type: 'text', array: true, default: () => `'{user}'` })
   roles!: Role[];
 
-  @Column({ type: 'boolean' })
+  @Column({ type: 'boolean', default: false })
   disabled!: boolean;
 
-  @VersionColumn()
+  @VersionColumn({ default: 1 })
   version!: number;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })

@@ -274,3 +274,26 @@ describe('auth rate limits', () => {
     await t.http.post('/v1/auth/refresh').send({ refreshToken: 'whatever' }).expect(429);
   });
 });
+
+describe('auth rate limits behind a trusted proxy', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ TRUST_PROXY: '1', AUTH_RATE_LIMIT_PER_IP: '2' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('counts each client address from X-Forwarded-For separately', async () => {
+    const attempt = (client: string, n: number) =>
+      t.http
+        .post('/v1/auth/login')
+        .set('X-Forwarded-For', client)
+        .send({ email: `someone${n}@keel.test`, password: 'guess-guess' });
+    expect((await attempt('203.0.113.1', 1)).status).toBe(401);
+    expect((await attempt('203.0.113.1', 2)).status).toBe(401);
+    expect((await attempt('203.0.113.1', 3)).status).toBe(429);
+    expect((await attempt('203.0.113.2', 4)).status).toBe(401);
+  });
+});

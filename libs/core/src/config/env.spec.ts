@@ -96,4 +96,14 @@ describe('parseEnv', () => {
       }).auth.adminEmail,
     ).toBe('root@example.com');
   });
+
+  it('reads TRUST_PROXY as a switch, a hop count or trusted addresses', () => {
+    const trust = (value: string) =>
+      parseEnv({ DATA_DIR: dataDir, TRUST_PROXY: value }).app.trustProxy;
+    expect(trust('true')).toBe(true);
+    expect(trust('false')).toBe(false);
+    expect(trust('1')).toBe(1);
+    expect(trust('10.0.0.0/8, 127.0.0.1')).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(() => trust('everyone')).toThrow(/TRUST_PROXY: must be true, false, a hop count/);
+  });
 });

@@ -19,7 +19,8 @@ export interface KeelEnv {
     webConcurrency: number;
     corsOrigins: string[];
     bodyLimitBytes: number;
-    trustProxy: boolean;
+    /** Fastify's trustProxy: false, true, a hop count, or trusted addresses/CIDRs. */
+    trustProxy: boolean | number | string[];
     shutdownDelayMs: number;
     shutdownTimeoutMs: number;
   };
@@ -109,6 +110,23 @@ class Reader {
     return fallback;
   }
 
+  /** `false`, `true`, a number of proxy hops, or a comma list of trusted addresses/CIDRs. */
+  trustProxy(name: string): boolean | number | string[] {
+    const value = this.raw(name);
+    if (value === undefined) return false;
+    if (/^\d+$/.test(value)) return this.int(name, 0, 0, 32);
+    if (/^(true|false|1|0|yes|no)$/i.test(value)) return this.bool(name, false);
+    const addresses = value
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean);
+    if (addresses.every((a) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(a))) return addresses;
+    this.problems.push(
+      `${name}: must be true, false, a hop count or a comma list of addresses/CIDRs (got "${value}")`,
+    );
+    return false;
+  }
+
   url(name: string, protocols: readonly string[]): string | undefined {
     const value = this.raw(name);
     if (value === undefined) return undefined;
@@ -145,7 +163,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
       .map((o) => o.trim())
       .filter(Boolean),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 1_073_741_824),
-    trustProxy: r.bool('TRUST_PROXY', false),
+    trustProxy: r.trustProxy('TRUST_PROXY'),
     shutdownDelayMs: r.int('SHUTDOWN_DELAY_MS', 0, 0, 120_000),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 600_000),
   };

@@ -27,7 +27,8 @@ export async function createHttpApp(
   const routes = new RouteTable();
   const adapter = new FastifyAdapter({
     bodyLimit: env.app.bodyLimitBytes,
-    trustProxy: env.app.trustProxy,
+    trustProxy:
+      typeof env.app.trustProxy === 'number' ? trustHops(env.app.trustProxy) : env.app.trustProxy,
     genReqId: requestIdFor,
     requestIdHeader: false,
     return503OnClosing: true,
@@ -113,4 +114,9 @@ export async function createHttpApp(
     });
   }
   return app;
+}
+
+/** Trust the nearest `hops` proxies: the client address is the entry they appended. */
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
 }

@@ -38,7 +38,7 @@ export class AuthService implements OnApplicationBootstrap {
     }
     const { adminEmail, adminPassword } = this.config;
     if (!adminEmail || !adminPassword) return;
-    if (await this.users.findByEmailWithPassword(adminEmail)) return;
+    if (await this.users.findWithPassword({ email: adminEmail })) return;
     try {
       const passwordHash = await this.hasher.hash(adminPassword);
       await this.users.create({
@@ -66,7 +66,7 @@ export class AuthService implements OnApplicationBootstrap {
   }
 
   async login(dto: LoginDto): Promise<TokenResponseDto> {
-    const user = await this.users.findByEmailWithPassword(dto.email);
+    const user = await this.users.findWithPassword({ email: dto.email });
     // Unknown email and wrong password take the same time and give the same answer.
     const valid = await this.hasher.verify(user?.passwordHash, dto.password);
     if (!user || !valid) throw new InvalidCredentialsError();
@@ -119,7 +119,7 @@ export class AuthService implements OnApplicationBootstrap {
 
   /** Changes the password and ends every session of the user. */
   async changePassword(userId: string, dto: ChangePasswordDto): Promise<void> {
-    const user = await this.users.findByIdWithPassword(userId);
+    const user = await this.users.findWithPassword({ id: userId });
     if (!user || !(await this.hasher.verify(user.passwordHash, dto.currentPassword))) {
       throw new InvalidCredentialsError();
     }

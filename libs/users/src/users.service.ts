@@ -64,26 +64,13 @@ export class UsersService {
   }
 
   /** The user with the password hash, for checking credentials only. */
-  async findByEmailWithPassword(
-    email: string,
-    manager: EntityManager = this.users.manager,
-  ): Promise<User | null> {
-    return manager
-      .createQueryBuilder(User, 'u')
-      .addSelect('u.passwordHash')
-      .where('lower(u.email) = :email', { email: normalizeEmail(email) })
-      .getOne();
-  }
-
-  async findByIdWithPassword(
-    id: string,
-    manager: EntityManager = this.users.manager,
-  ): Promise<User | null> {
-    return manager
-      .createQueryBuilder(User, 'u')
-      .addSelect('u.passwordHash')
-      .where('u.id = :id', { id })
-      .getOne();
+  async findWithPassword(by: { email: string } | { id: string }): Promise<User | null> {
+    const query = this.users.createQueryBuilder('u').addSelect('u.passwordHash');
+    const filtered =
+      'email' in by
+        ? query.where('lower(u.email) = :email', { email: normalizeEmail(by.email) })
+        : query.where('u.id = :id', { id: by.id });
+    return filtered.getOne();
   }
 
   async setPasswordHash(id: string, passwordHash: string, manager: EntityManager): Promise<void> {

@@ -7,6 +7,7 @@ import {
   type AuthUser,
 } from '@keel/core';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiBearerAuth,
   ApiNoContentResponse,
@@ -16,20 +17,26 @@ import {
 } from '@nestjs/swagger';
 import { UpdateProfileDto, UpdateUserDto } from './dto/update-user.dto';
 import { UserPageDto, UserResponseDto } from './dto/user-response.dto';
-import { UsersService } from './users.service';
+import { DeleteUserCommand } from './commands/delete-user/delete-user.command';
+import { UpdateUserCommand } from './commands/update-user/update-user.command';
+import { GetUserQuery } from './queries/get-user/get-user.query';
+import { ListUsersQuery } from './queries/list-users/list-users.query';
 
 @ApiTags('users')
 @ApiBearerAuth()
 @ApiProblems(401)
 @Controller('users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
 
   @Get('me')
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserResponseDto })
   me(@CurrentUser() user: AuthUser): Promise<UserResponseDto> {
-    return this.users.getById(user.id);
+    return this.queries.execute(new GetUserQuery(user.id));
   }
 
   @Patch('me')
@@ -37,7 +44,9 @@ export class UsersController {
   @ApiOkResponse({ type: UserResponseDto })
   @ApiProblems(400)
   updateMe(@CurrentUser() user: AuthUser, @Body() dto: UpdateProfileDto): Promise<UserResponseDto> {
-    return this.users.updateProfile(user.id, dto);
+    return this.commands.execute(
+      new UpdateUserCommand(user.id, user.id, { displayName: dto.displayName }),
+    );
   }
 
   @Get()
@@ -46,7 +55,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserPageDto })
   @ApiProblems(400, 403)
   list(@Query() query: PageQueryDto): Promise<UserPageDto> {
-    return this.users.list(query.limit, query.cursor);
+    return this.queries.execute(new ListUsersQuery(query.limit, query.cursor));
   }
 
   @Get(':id')
@@ -55,7 +64,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserResponseDto })
   @ApiProblems(400, 403, 404)
   get(@Param('id', uuidParam()) id: string): Promise<UserResponseDto> {
-    return this.users.getById(id);
+    return this.queries.execute(new GetUserQuery(id));
   }
 
   @Patch(':id')
@@ -68,7 +77,7 @@ export class UsersController {
     @Param('id', uuidParam()) id: string,
     @Body() dto: UpdateUserDto,
   ): Promise<UserResponseDto> {
-    return this.users.update(actor.id, id, dto);
+    return this.commands.execute(new UpdateUserCommand(actor.id, id, dto));
   }
 
   @Delete(':id')
@@ -78,6 +87,6 @@ export class UsersController {
   @ApiNoContentResponse()
   @ApiProblems(400, 403, 404, 409)
   remove(@CurrentUser() actor: AuthUser, @Param('id', uuidParam()) id: string): Promise<void> {
-    return this.users.remove(actor.id, id);
+    return this.commands.execute(new DeleteUserCommand(actor.id, id));
   }
 }

@@ -71,7 +71,7 @@ export class AuthService implements OnApplicationBootstrap {
     const valid = await this.hasher.verify(user?.passwordHash, dto.password);
     if (!user || !valid) throw new InvalidCredentialsError();
     if (user.disabled) throw new AccountDisabledError();
-    return this.dataSource.transaction((tx) => this.tokens.issue(tx, user.id));
+    return this.tokens.issue(this.dataSource.manager, user.id);
   }
 
   /** Rotates a refresh token. Presenting an already-used one revokes its whole family. */

@@ -10,19 +10,11 @@ import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { RouteTable } from './route-table';
 import { createValidationPipe } from './validation';
 
-export interface CreateHttpAppOptions {
-  /** Swagger UI at /docs and OpenAPI at /docs-json (default on). */
-  docs?: boolean;
-}
-
 /**
  * Builds the HTTP application exactly as production runs it. main.ts and the
  * end-to-end tests both call this, so tests exercise the real pipeline.
  */
-export async function createHttpApp(
-  rootModule: Type,
-  options: CreateHttpAppOptions = {},
-): Promise<NestFastifyApplication> {
+export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplication> {
   const env = parseEnv();
   const routes = new RouteTable();
   const adapter = new FastifyAdapter({
@@ -98,21 +90,19 @@ export async function createHttpApp(
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter(routes));
 
-  if (options.docs !== false) {
-    const config = new DocumentBuilder()
-      .setTitle('Keel API')
-      .setDescription(
-        'Errors are RFC 9457 application/problem+json. Sign in with /v1/auth/login and paste the accessToken into Authorize.',
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build();
-    const document = SwaggerModule.createDocument(app, config);
-    SwaggerModule.setup('docs', app, document, {
-      jsonDocumentUrl: 'docs-json',
-      swaggerOptions: { persistAuthorization: true },
-    });
-  }
+  const config = new DocumentBuilder()
+    .setTitle('Keel API')
+    .setDescription(
+      'Errors are RFC 9457 application/problem+json. Sign in with /v1/auth/login and paste the accessToken into Authorize.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
   return app;
 }
 

@@ -1,12 +1,11 @@
-import { RefreshToken } from '@keel/auth';
 import { parseEnv } from '@keel/core';
 import { dataSourceOptions, runMigrations } from '@keel/database';
-import { User } from '@keel/users';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, profile } from '@keel/testing';
+import { entities } from '../apps/api/src/entities';
 
 /**
  * The migrations and the entities describe the same schema: after migrating, TypeORM
@@ -23,9 +22,7 @@ describe('schema', () => {
       JWT_SECRET: 'x'.repeat(16) + 'abcdefghijklmnop',
       ...(database ? { DATABASE_URL: database.url } : {}),
     });
-    const dataSource = await new DataSource(
-      dataSourceOptions(env, [User, RefreshToken]),
-    ).initialize();
+    const dataSource = await new DataSource(dataSourceOptions(env, entities)).initialize();
     try {
       const applied = await runMigrations(dataSource);
       expect(applied.length).toBeGreaterThan(0);

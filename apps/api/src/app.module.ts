@@ -1,6 +1,13 @@
 import { AuthModule } from '@keel/auth';
-import { KeelConfigModule, KeelLoggingModule, RateLimitModule, RedisModule } from '@keel/core';
+import {
+  KeelCacheModule,
+  KeelConfigModule,
+  KeelLoggingModule,
+  RateLimitModule,
+  RedisModule,
+} from '@keel/core';
 import { DatabaseModule } from '@keel/database';
+import { ItemsModule } from '@keel/items';
 import { UsersModule } from '@keel/users';
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -13,11 +20,13 @@ import { HealthModule } from './health/health.module';
     KeelLoggingModule,
     RedisModule,
     RateLimitModule,
+    KeelCacheModule,
     DatabaseModule,
     CqrsModule.forRoot(),
     HealthModule,
     UsersModule,
     AuthModule,
+    ItemsModule,
   ],
 })
 export class AppModule {}

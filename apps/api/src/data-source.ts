@@ -1,9 +1,8 @@
 import 'reflect-metadata';
-import { RefreshToken } from '@keel/auth';
 import { parseEnv } from '@keel/core';
 import { dataSourceOptions } from '@keel/database';
-import { User } from '@keel/users';
 import { DataSource } from 'typeorm';
+import { entities } from './entities';
 
 /** For the TypeORM CLI (`npm run migration:*`): the same options the app uses. */
-export default new DataSource(dataSourceOptions(parseEnv(), [User, RefreshToken]));
+export default new DataSource(dataSourceOptions(parseEnv(), entities));

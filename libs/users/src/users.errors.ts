@@ -21,3 +21,13 @@ export class SelfLockoutError extends DomainError {
     );
   }
 }
+
+export class UserHasItemsError extends DomainError {
+  constructor() {
+    super(
+      'conflict',
+      'USER.HAS_ITEMS',
+      'This user still owns items: delete them or have them deleted first.',
+    );
+  }
+}

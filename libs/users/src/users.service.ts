@@ -1,7 +1,7 @@
-import { uuidv7, type Role } from '@keel/core';
+import { sqlStateOf, uuidv7, type Role } from '@keel/core';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, QueryFailedError, Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { User } from './entities/user.entity';
 import { EmailTakenError } from './users.errors';
 
@@ -39,12 +39,7 @@ export class UsersService {
     try {
       await manager.insert(User, user);
     } catch (error) {
-      if (
-        error instanceof QueryFailedError &&
-        (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
-      ) {
-        throw new EmailTakenError();
-      }
+      if (sqlStateOf(error) === UNIQUE_VIOLATION) throw new EmailTakenError();
       throw error;
     }
     return manager.findOneByOrFail(User, { id: user.id });

@@ -1,4 +1,4 @@
-import { ApiProblems, Public, ServiceUnavailableError } from '@keel/core';
+import { ApiProblems, Public, ResponseCache, ServiceUnavailableError } from '@keel/core';
 import { Controller, Get, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
@@ -24,6 +24,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
     private readonly shutdown: ShutdownState,
+    private readonly cache: ResponseCache,
   ) {}
 
   @Get('live')
@@ -34,7 +35,10 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: the database answers and the process is not shutting down' })
+  @ApiOperation({
+    summary:
+      'Readiness: the database answers and the process is not shutting down; the cache and Redis are reported, never failed',
+  })
   @ApiOkResponse({
     description: 'Ready; `info` lists each dependency (a degraded cache is still ready)',
   })
@@ -49,6 +53,14 @@ export class HealthController {
       },
       () => this.db.pingCheck('database', { timeout: DB_PING_TIMEOUT_MS }),
       () => this.redis.check('redis'),
+      // The cache is never a reason to be unready: without Redis, reads go to the database.
+      () =>
+        this.indicators.check('cache').up({
+          mode: this.cache.mode,
+          ...(this.cache.degraded
+            ? { degraded: true, message: 'Redis failed; reads are served from the database' }
+            : {}),
+        }),
     ];
     try {
       return await this.health.check(checks);

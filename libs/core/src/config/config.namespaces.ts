@@ -6,6 +6,7 @@ export const appConfig = registerAs('app', () => parseEnv().app);
 export const databaseConfig = registerAs('database', () => parseEnv().database);
 export const redisConfig = registerAs('redis', () => parseEnv().redis);
 export const rabbitmqConfig = registerAs('rabbitmq', () => parseEnv().rabbitmq);
+export const cacheConfig = registerAs('cache', () => parseEnv().cache);
 export const authConfig = registerAs('auth', () => parseEnv().auth);
 
 export const allConfigNamespaces = [
@@ -13,5 +14,6 @@ export const allConfigNamespaces = [
   databaseConfig,
   redisConfig,
   rabbitmqConfig,
+  cacheConfig,
   authConfig,
 ];

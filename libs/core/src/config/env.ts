@@ -34,6 +34,17 @@ export interface KeelEnv {
   };
   redis: { url: string | undefined; commandTimeoutMs: number; keyPrefix: string };
   rabbitmq: { url: string | undefined };
+  cache: {
+    /** Lifetime of shared (Redis) entries, and of in-process ones when they are the only level. */
+    ttlSeconds: number;
+    /** Lifetime of in-process entries when other processes may write: the staleness bound. */
+    localTtlMs: number;
+    localMaxEntries: number;
+    /** Longest one Redis cache call may take before the request goes on without it. */
+    timeoutMs: number;
+    /** How long the circuit stays open after Redis failed before one call is tried again. */
+    breakerHalfOpenMs: number;
+  };
   auth: {
     jwtSecret: string;
     /** True when the secret was generated and stored in DATA_DIR (never in production). */
@@ -182,6 +193,13 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     keyPrefix: r.string('REDIS_KEY_PREFIX', 'keel:'),
   };
   const rabbitmq: KeelEnv['rabbitmq'] = { url: r.url('RABBITMQ_URL', ['amqp:', 'amqps:']) };
+  const cache: KeelEnv['cache'] = {
+    ttlSeconds: r.int('CACHE_TTL_SECONDS', 60, 1, 86_400),
+    localTtlMs: r.int('CACHE_LOCAL_TTL_MS', 5_000, 0, 3_600_000),
+    localMaxEntries: r.int('CACHE_LOCAL_MAX_ENTRIES', 1_000, 0, 1_000_000),
+    timeoutMs: r.int('CACHE_TIMEOUT_MS', 150, 10, 5_000),
+    breakerHalfOpenMs: r.int('CACHE_BREAKER_HALF_OPEN_MS', 5_000, 100, 600_000),
+  };
 
   const adminEmail = r.raw('ADMIN_EMAIL');
   const adminPassword = r.raw('ADMIN_PASSWORD');
@@ -222,7 +240,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     auth.jwtSecret = loadOrCreateSecret(dataDir);
     auth.jwtSecretGenerated = true;
   }
-  return { app, database, redis, rabbitmq, auth };
+  return { app, database, redis, rabbitmq, cache, auth };
 }
 
 /** Outside production an absent JWT_SECRET is generated once and kept in DATA_DIR. */

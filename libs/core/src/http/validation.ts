@@ -1,4 +1,5 @@
 import { ParseUUIDPipe, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { ValidationFailedError, type FieldError } from '../errors/domain-error';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -26,4 +27,12 @@ export function uuidParam(name = 'id'): ParseUUIDPipe {
     exceptionFactory: () =>
       new ValidationFailedError([{ field: name, message: `${name} must be a UUID` }]),
   });
+}
+
+/**
+ * Like `@IsOptional()`, but only for an absent field: `null` is still validated (and
+ * refused by the field's type check) instead of slipping through as "not given".
+ */
+export function IsOmittable(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
 }

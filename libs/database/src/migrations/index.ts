@@ -1,4 +1,5 @@
 import { CreateUsers1795390000000 } from './1795390000000-create-users';
+import { CreateItems1795560000000 } from './1795560000000-create-items';
 
 /** Every migration, oldest first. Add new ones here (`npm run migration:generate` writes the file). */
-export const migrations = [CreateUsers1795390000000];
+export const migrations = [CreateUsers1795390000000, CreateItems1795560000000];

@@ -1,4 +1,4 @@
-import { ROLES, type Role } from '@keel/core';
+import { IsOmittable, ROLES, type Role } from '@keel/core';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -6,14 +6,13 @@ import {
   ArrayUnique,
   IsBoolean,
   IsIn,
-  IsOptional,
   IsString,
   Length,
 } from 'class-validator';
 
 export class UpdateProfileDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 100)
   displayName?: string;
@@ -22,7 +21,7 @@ export class UpdateProfileDto {
 /** What an admin may change about a user. */
 export class UpdateUserDto extends UpdateProfileDto {
   @ApiPropertyOptional({ enum: ROLES, isArray: true, example: ['user', 'admin'] })
-  @IsOptional()
+  @IsOmittable()
   @ArrayMinSize(1)
   @ArrayMaxSize(ROLES.length)
   @ArrayUnique()
@@ -30,7 +29,7 @@ export class UpdateUserDto extends UpdateProfileDto {
   roles?: Role[];
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   disabled?: boolean;
 }

@@ -1,0 +1,7 @@
+import { RefreshToken } from '@keel/auth';
+import { IdempotencyKey } from '@keel/database';
+import { Item } from '@keel/items';
+import { User } from '@keel/users';
+
+/** Every entity, for the TypeORM CLI and the schema test (the app loads them per feature module). */
+export const entities = [User, RefreshToken, Item, IdempotencyKey];

@@ -1,0 +1,70 @@
+import {
+  Injectable,
+  SetMetadata,
+  UseInterceptors,
+  applyDecorators,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiHeader } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import { from, lastValueFrom, map, type Observable } from 'rxjs';
+import { ResponseCache } from './response-cache';
+
+type TagOf = (params: Record<string, string>) => string;
+const CACHE_TAG = Symbol('keel:cache-tag');
+
+/**
+ * Serves a GET route through the response cache. The key is the path and the sorted query;
+ * `tag` names what a write must invalidate to drop the entry. Only for responses that are
+ * the same for every caller.
+ */
+export function CachedResponse(tag: TagOf): MethodDecorator {
+  return applyDecorators(
+    SetMetadata(CACHE_TAG, tag),
+    UseInterceptors(ResponseCacheInterceptor),
+    ApiHeader({
+      name: 'X-Cache',
+      description: 'Response header: HIT when served from the cache, MISS otherwise.',
+      required: false,
+    }),
+  );
+}
+
+@Injectable()
+export class ResponseCacheInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly cache: ResponseCache,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const tagOf = this.reflector.get<TagOf | undefined>(CACHE_TAG, context.getHandler());
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (!tagOf || request.method !== 'GET') return next.handle();
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const tag = tagOf(request.params as Record<string, string>);
+    // Errors (404, 400) are not cached: they reach the client through the rejection.
+    return from(
+      this.cache.getOrLoad(cacheKey(request.url), tag, () => lastValueFrom(next.handle() as Observable<unknown>)),
+    ).pipe(
+      map(({ value, hit }) => {
+        void reply.header('x-cache', hit ? 'HIT' : 'MISS');
+        return value;
+      }),
+    );
+  }
+}
+
+/** The path and the query with its parameters sorted; long keys are hashed. */
+export function cacheKey(url: string): string {
+  const parsed = new URL(url, 'http://keel');
+  parsed.searchParams.sort();
+  const key = `${parsed.pathname}?${parsed.searchParams.toString()}`;
+  return key.length <= 200
+    ? key
+    : `${parsed.pathname}#${createHash('sha256').update(key).digest('base64url')}`;
+}

@@ -1,0 +1,256 @@
+import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import { randomUUID } from 'node:crypto';
+import { cacheConfig, databaseConfig, redisConfig } from '../config/config.namespaces';
+import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
+import type { DependencyPolicy } from '../resilience/dependency-policy';
+
+/** The circuit breaker and timeout shared by every Redis call of the cache. */
+export const CACHE_POLICY = Symbol('CACHE_POLICY');
+
+export interface CacheResult<T> {
+  value: T;
+  hit: boolean;
+}
+
+/** A shared entry remembers the generations it was read under (see `generationOf`). */
+interface SharedEntry {
+  g: string;
+  v: unknown;
+}
+
+interface LocalEntry {
+  tag: string;
+  value: unknown;
+}
+
+interface InvalidationMessage {
+  from: string;
+  tags: string[];
+}
+
+/** The generation of a tag that was never invalidated (or whose marker expired). */
+const INITIAL = '0';
+/** Invalidates every shared entry at once (used after writes Redis may have missed). */
+const ALL = '*';
+
+/**
+ * Two-level read-through cache for query results.
+ *
+ * - Level 1: an LRU in this process. Level 2: Redis through cache-manager (full profile only).
+ * - Every entry has one tag (`items:<id>`, `items:list`). Invalidating a tag drops the local
+ *   entries with that tag, tells the other processes to do the same (Redis pub/sub), and
+ *   gives the tag a new random generation in Redis. A shared entry is only served if it was
+ *   stored under the current generations of its tag and of `*`, so a read that raced a write
+ *   can store its result but nobody will ever read it.
+ * - Concurrent misses of one key in this process share one load (single flight).
+ * - Redis calls run through `CACHE_POLICY` (timeout and circuit breaker): when Redis is slow
+ *   or down, a read becomes a miss and is served from the database.
+ */
+@Injectable()
+export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ResponseCache.name);
+  private readonly local: LRUCache<string, LocalEntry> | null;
+  private readonly shared: Cache | null;
+  private readonly inflight = new Map<string, Promise<CacheResult<unknown>>>();
+  /** Bumped on every local invalidation: a load that overlapped one does not fill level 1. */
+  private localEpoch = 0;
+  /** Set when an invalidation could not reach Redis; cleared by invalidating `*` later. */
+  private sharedMayBeStale = false;
+  private readonly instanceId = randomUUID();
+  private readonly channel: string;
+  private readonly sharedTtlMs: number;
+  private readonly generationTtlMs: number;
+  private subscriber?: Redis;
+
+  constructor(
+    @Inject(CACHE_MANAGER) cacheManager: Cache,
+    @Inject(CACHE_POLICY) private readonly policy: DependencyPolicy,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    @Inject(cacheConfig.KEY) cfg: ConfigType<typeof cacheConfig>,
+    @Inject(redisConfig.KEY) redisCfg: ConfigType<typeof redisConfig>,
+    @Inject(databaseConfig.KEY) databaseCfg: ConfigType<typeof databaseConfig>,
+  ) {
+    this.shared = redis ? cacheManager : null;
+    this.sharedTtlMs = cfg.ttlSeconds * 1000;
+    // A generation must outlive every entry stored under the one before it.
+    this.generationTtlMs = 2 * this.sharedTtlMs + 60_000;
+    this.channel = `${redisCfg.keyPrefix}cache:invalidate`;
+    // With one process on the data (embedded), level 1 sees every write and can keep
+    // entries as long as Redis would. Otherwise other processes write too, and level 1
+    // keeps entries briefly: that is the staleness bound if an invalidation message is lost.
+    const onlyWriter = !redis && !databaseCfg.url;
+    const localTtl = onlyWriter ? this.sharedTtlMs : cfg.localTtlMs;
+    this.local =
+      cfg.localMaxEntries > 0 && localTtl > 0
+        ? new LRUCache({ max: cfg.localMaxEntries, ttl: localTtl })
+        : null;
+    policy.onRecovered(() => {
+      // Redis was unreachable: messages may have been missed, and writes may not have
+      // reached the shared level.
+      this.forgetLocally();
+      if (this.sharedMayBeStale) void this.invalidate([]);
+    });
+  }
+
+  onModuleInit(): void {
+    if (!this.redis) return;
+    const subscriber = this.redis.duplicate({ enableOfflineQueue: true });
+    this.subscriber = subscriber;
+    let connectedBefore = false;
+    subscriber.on('error', () => undefined); // reported by the main client's listener
+    subscriber.on('ready', () => {
+      // Messages sent while this subscriber was away are lost: start level 1 afresh.
+      if (connectedBefore) this.forgetLocally();
+      connectedBefore = true;
+    });
+    subscriber.on('message', (_channel: string, raw: string) => this.receive(raw));
+    subscriber.subscribe(this.channel).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'cache invalidation channel unavailable');
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.subscriber?.disconnect();
+  }
+
+  /** True while the Redis level is being skipped because it failed. */
+  get degraded(): boolean {
+    return this.shared !== null && this.policy.isOpen;
+  }
+
+  get mode(): 'redis' | 'in-process' {
+    return this.shared ? 'redis' : 'in-process';
+  }
+
+  /** Returns the cached value of `key`, or loads, stores and returns it. */
+  async getOrLoad<T>(key: string, tag: string, load: () => Promise<T>): Promise<CacheResult<T>> {
+    const local = this.local?.get(key);
+    if (local) return { value: local.value as T, hit: true };
+    const running = this.inflight.get(key) as Promise<CacheResult<T>> | undefined;
+    if (running) return running;
+    const flight = this.readThrough(key, tag, load).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, flight);
+    return flight;
+  }
+
+  /**
+   * Makes every entry tagged with one of `tags` unreadable, here, in Redis and in the other
+   * processes. Resolves once Redis has the new generations (or failed to take them).
+   */
+  async invalidate(tags: string[]): Promise<void> {
+    this.forgetLocally(tags);
+    if (!this.shared || !this.redis) return;
+    const redis = this.redis;
+    const bump = this.sharedMayBeStale ? [...tags, ALL] : tags;
+    try {
+      await this.shared.mset(
+        bump.map((tag) => ({
+          key: generationKey(tag),
+          value: randomUUID(),
+          ttl: this.generationTtlMs,
+        })),
+      );
+      this.sharedMayBeStale = false;
+    } catch (error) {
+      this.sharedMayBeStale = true;
+      this.logger.warn(
+        { err: error, tags },
+        'cache invalidation did not reach Redis; done when it returns',
+      );
+    }
+    const message: InvalidationMessage = { from: this.instanceId, tags };
+    await this.policy
+      .execute(() => redis.publish(this.channel, JSON.stringify(message)))
+      .catch(() => undefined);
+  }
+
+  private async readThrough<T>(
+    key: string,
+    tag: string,
+    load: () => Promise<T>,
+  ): Promise<CacheResult<T>> {
+    const epoch = this.localEpoch;
+    let generation: string | undefined;
+    if (this.shared) {
+      // One round trip: the entry and the generations it must match. A failed or timed-out
+      // read comes back as misses.
+      const [entry, tagGeneration, allGeneration] = await this.shared.mget<unknown>([
+        entryKey(key),
+        generationKey(tag),
+        generationKey(ALL),
+      ]);
+      generation = `${asGeneration(tagGeneration)}/${asGeneration(allGeneration)}`;
+      if (isSharedEntry(entry) && entry.g === generation) {
+        this.remember(key, tag, entry.v, epoch);
+        return { value: entry.v as T, hit: true };
+      }
+    }
+    const value = await load();
+    if (this.shared && generation !== undefined) {
+      const entry: SharedEntry = { g: generation, v: value };
+      // Not awaited: storing must not delay the response.
+      this.shared.set(entryKey(key), entry, this.sharedTtlMs).catch(() => undefined);
+    }
+    this.remember(key, tag, value, epoch);
+    return { value, hit: false };
+  }
+
+  private remember(key: string, tag: string, value: unknown, epoch: number): void {
+    if (epoch === this.localEpoch) this.local?.set(key, { tag, value });
+  }
+
+  /** Drops local entries with one of `tags`, or every local entry. */
+  private forgetLocally(tags?: string[]): void {
+    this.localEpoch++;
+    if (!this.local) return;
+    if (!tags) return this.local.clear();
+    for (const [key, entry] of this.local.entries()) {
+      if (tags.includes(entry.tag)) this.local.delete(key);
+    }
+  }
+
+  private receive(raw: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (!isInvalidationMessage(message) || message.from === this.instanceId) return;
+    this.forgetLocally(message.tags);
+  }
+}
+
+function entryKey(key: string): string {
+  return `entry:${key}`;
+}
+
+function generationKey(tag: string): string {
+  return `gen:${tag}`;
+}
+
+function asGeneration(value: unknown): string {
+  return typeof value === 'string' ? value : INITIAL;
+}
+
+function isSharedEntry(value: unknown): value is SharedEntry {
+  return typeof value === 'object' && value !== null && 'g' in value && 'v' in value;
+}
+
+function isInvalidationMessage(value: unknown): value is InvalidationMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const { from, tags } = value as Partial<InvalidationMessage>;
+  return (
+    typeof from === 'string' && Array.isArray(tags) && tags.every((t) => typeof t === 'string')
+  );
+}

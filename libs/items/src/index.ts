@@ -1,0 +1,13 @@
+export * from './items.module';
+export * from './entities/item.entity';
+export * from './dto/item.dto';
+export * from './dto/list-items-query.dto';
+export * from './events/item.events';
+export * from './items.cache';
+export * from './items.errors';
+export * from './commands/create-item/create-item.command';
+export * from './commands/update-item/update-item.command';
+export * from './commands/delete-item/delete-item.command';
+export * from './queries/get-item/get-item.query';
+export * from './queries/list-items/list-items.query';
+export { itemPageQuery } from './queries/list-items/item-page';

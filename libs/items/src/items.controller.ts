@@ -1,0 +1,153 @@
+import {
+  ApiProblems,
+  CachedResponse,
+  CurrentUser,
+  EntityTagInterceptor,
+  IfMatch,
+  Public,
+  ValidationFailedError,
+  uuidParam,
+  type AuthUser,
+  type VersionPrecondition,
+} from '@keel/core';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotModifiedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CreateItemCommand } from './commands/create-item/create-item.command';
+import { DeleteItemCommand } from './commands/delete-item/delete-item.command';
+import { UpdateItemCommand } from './commands/update-item/update-item.command';
+import { CreateItemDto, ItemPageDto, ItemResponseDto, UpdateItemDto } from './dto/item.dto';
+import { ListItemsQueryDto } from './dto/list-items-query.dto';
+import { ITEMS_LIST_TAG, itemTag } from './items.cache';
+import { GetItemQuery } from './queries/get-item/get-item.query';
+import { ListItemsQuery } from './queries/list-items/list-items.query';
+
+/** Printable ASCII without spaces at the ends, as the IETF draft and common APIs use. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e][\x20-\x7e]{0,253}[\x21-\x7e]?$/;
+
+const ifMatchHeader = ApiHeader({
+  name: 'If-Match',
+  required: false,
+  description: 'The ETag you last read; 412 if the item changed since.',
+});
+
+@ApiTags('items')
+@UseInterceptors(EntityTagInterceptor)
+@Controller('items')
+export class ItemsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Get()
+  @Public()
+  @CachedResponse(() => ITEMS_LIST_TAG)
+  @ApiOperation({ summary: 'List items, a page at a time' })
+  @ApiOkResponse({ type: ItemPageDto })
+  @ApiProblems(400)
+  list(@Query() query: ListItemsQueryDto): Promise<ItemPageDto> {
+    return this.queries.execute(
+      new ListItemsQuery({
+        limit: query.limit,
+        sort: query.sort,
+        cursor: query.cursor,
+        q: query.q,
+      }),
+    );
+  }
+
+  @Get(':id')
+  @Public()
+  @CachedResponse((params) => itemTag(params.id ?? ''))
+  @ApiOperation({ summary: 'Read an item' })
+  @ApiOkResponse({ type: ItemResponseDto, description: 'With `ETag`' })
+  @ApiNotModifiedResponse({ description: '`If-None-Match` holds the current ETag' })
+  @ApiProblems(400, 404)
+  get(@Param('id', uuidParam()) id: string): Promise<ItemResponseDto> {
+    return this.queries.execute(new GetItemQuery(id));
+  }
+
+  @Post()
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Create an item owned by you' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Retries with the same key and body within 24 hours return the first response and create nothing; the same key with another body is a 422.',
+  })
+  @ApiCreatedResponse({ type: ItemResponseDto, description: 'With `Location` and `ETag`' })
+  @ApiProblems(400, 401, 422)
+  async create(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: CreateItemDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ItemResponseDto> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new ValidationFailedError([
+        { field: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters' },
+      ]);
+    }
+    const { item, replayed } = await this.commands.execute(
+      new CreateItemCommand(user, dto, idempotencyKey),
+    );
+    void reply.header('location', `/v1/items/${item.id}`);
+    if (replayed) void reply.header('idempotent-replayed', 'true');
+    return item;
+  }
+
+  @Patch(':id')
+  @ApiBearerAuth()
+  @ifMatchHeader
+  @ApiOperation({ summary: 'Change an item (owner or admin)' })
+  @ApiOkResponse({ type: ItemResponseDto })
+  @ApiProblems(400, 401, 404, 412)
+  update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', uuidParam()) id: string,
+    @Body() dto: UpdateItemDto,
+    @IfMatch() precondition: VersionPrecondition,
+  ): Promise<ItemResponseDto> {
+    return this.commands.execute(new UpdateItemCommand(user, id, dto, precondition));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ifMatchHeader
+  @ApiOperation({ summary: 'Delete an item (owner or admin)' })
+  @ApiNoContentResponse()
+  @ApiProblems(400, 401, 404, 412)
+  remove(
+    @CurrentUser() user: AuthUser,
+    @Param('id', uuidParam()) id: string,
+    @IfMatch() precondition: VersionPrecondition,
+  ): Promise<void> {
+    return this.commands.execute(new DeleteItemCommand(user, id, precondition));
+  }
+}

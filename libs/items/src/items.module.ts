@@ -1,0 +1,23 @@
+import { IdempotencyModule } from '@keel/database';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CreateItemHandler } from './commands/create-item/create-item.handler';
+import { DeleteItemHandler } from './commands/delete-item/delete-item.handler';
+import { UpdateItemHandler } from './commands/update-item/update-item.handler';
+import { Item } from './entities/item.entity';
+import { ItemsController } from './items.controller';
+import { GetItemHandler } from './queries/get-item/get-item.handler';
+import { ListItemsHandler } from './queries/list-items/list-items.handler';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Item]), IdempotencyModule],
+  controllers: [ItemsController],
+  providers: [
+    CreateItemHandler,
+    UpdateItemHandler,
+    DeleteItemHandler,
+    GetItemHandler,
+    ListItemsHandler,
+  ],
+})
+export class ItemsModule {}

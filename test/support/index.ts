@@ -3,3 +3,4 @@ export * from './test-database';
 export * from './factories';
 export * from './api-process';
 export * from './tcp-proxy';
+export * from './redis-server';

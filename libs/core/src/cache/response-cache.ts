@@ -64,8 +64,15 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
   private readonly inflight = new Map<string, Promise<CacheResult<unknown>>>();
   /** Bumped on every local invalidation: a load that overlapped one does not fill level 1. */
   private localEpoch = 0;
-  /** Set when an invalidation could not reach Redis; cleared by invalidating `*` later. */
+  /**
+   * Set when an invalidation could not reach Redis: the shared level may hold entries this
+   * process should have invalidated. Until `*` gets a new generation, this process neither
+   * reads nor fills the shared level.
+   */
   private sharedMayBeStale = false;
+  private repairing?: Promise<void>;
+  private repairTimer?: NodeJS.Timeout;
+  private readonly repairEveryMs: number;
   private readonly instanceId = randomUUID();
   private readonly channel: string;
   private readonly sharedTtlMs: number;
@@ -94,16 +101,16 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
       cfg.localMaxEntries > 0 && localTtl > 0
         ? new LRUCache({ max: cfg.localMaxEntries, ttl: localTtl })
         : null;
-    policy.onRecovered(() => {
-      // Redis was unreachable: messages may have been missed, and writes may not have
-      // reached the shared level.
-      this.forgetLocally();
-      if (this.sharedMayBeStale) void this.invalidate([]);
-    });
+    // Redis was unreachable: invalidation messages may have been missed.
+    policy.onRecovered(() => this.forgetLocally());
+    this.repairEveryMs = cfg.breakerHalfOpenMs;
   }
 
   onModuleInit(): void {
     if (!this.redis) return;
+    this.repairTimer = setInterval(() => {
+      if (this.sharedMayBeStale) this.repair();
+    }, this.repairEveryMs).unref();
     const subscriber = this.redis.duplicate({ enableOfflineQueue: true });
     this.subscriber = subscriber;
     let connectedBefore = false;
@@ -120,6 +127,7 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
+    clearInterval(this.repairTimer);
     this.subscriber?.disconnect();
   }
 
@@ -151,27 +159,46 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
     this.forgetLocally(tags);
     if (!this.shared || !this.redis) return;
     const redis = this.redis;
-    const bump = this.sharedMayBeStale ? [...tags, ALL] : tags;
-    try {
-      await this.shared.mset(
-        bump.map((tag) => ({
-          key: generationKey(tag),
-          value: randomUUID(),
-          ttl: this.generationTtlMs,
-        })),
-      );
-      this.sharedMayBeStale = false;
-    } catch (error) {
+    if (!(await this.newGenerations(this.sharedMayBeStale ? [...tags, ALL] : tags))) {
       this.sharedMayBeStale = true;
-      this.logger.warn(
-        { err: error, tags },
-        'cache invalidation did not reach Redis; done when it returns',
-      );
+      this.logger.warn({ tags }, 'cache invalidation did not reach Redis; repaired when it returns');
     }
     const message: InvalidationMessage = { from: this.instanceId, tags };
     await this.policy
       .execute(() => redis.publish(this.channel, JSON.stringify(message)))
       .catch(() => undefined);
+  }
+
+  /** Gives each tag a new random generation in Redis; true when Redis took them. */
+  private async newGenerations(tags: string[]): Promise<boolean> {
+    if (!this.shared) return true;
+    try {
+      await this.shared.mset(
+        tags.map((tag) => ({
+          key: generationKey(tag),
+          value: randomUUID(),
+          ttl: this.generationTtlMs,
+        })),
+      );
+      if (tags.includes(ALL)) this.sharedMayBeStale = false;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** After a lost invalidation: retires every shared entry once Redis answers again. */
+  private repair(): void {
+    this.repairing ??= this.newGenerations([ALL])
+      .then(() => undefined)
+      .finally(() => (this.repairing = undefined));
+  }
+
+  /** Whether reads may use the shared level now; starts a repair when they may not. */
+  private sharedReadable(): boolean {
+    if (!this.shared) return false;
+    if (this.sharedMayBeStale) this.repair();
+    return !this.sharedMayBeStale;
   }
 
   private async readThrough<T>(
@@ -181,7 +208,7 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
   ): Promise<CacheResult<T>> {
     const epoch = this.localEpoch;
     let generation: string | undefined;
-    if (this.shared) {
+    if (this.shared && this.sharedReadable()) {
       // One round trip: the entry and the generations it must match. A failed or timed-out
       // read comes back as misses.
       const [entry, tagGeneration, allGeneration] = await this.shared.mget<unknown>([

@@ -1,0 +1,259 @@
+import {
+  profile,
+  signUp,
+  startTestApp,
+  TcpProxy,
+  startTestRedis,
+  type SignedIn,
+  type TestApp,
+  type TestRedis,
+} from '@keel/testing';
+import { Redis } from 'ioredis';
+
+/**
+ * The response cache against a Redis of the test's own, which the tests stop and freeze
+ * (SIGSTOP). Runs in both profiles: the database is PGlite or Postgres, the cache is Redis.
+ */
+interface ItemBody {
+  id: string;
+  name: string;
+  version: number;
+}
+
+const CACHE_ENV = {
+  CACHE_TIMEOUT_MS: '300',
+  CACHE_BREAKER_HALF_OPEN_MS: '500',
+  REDIS_COMMAND_TIMEOUT_MS: '300',
+};
+
+async function cacheState(t: TestApp): Promise<{ mode: string; degraded?: boolean }> {
+  const res = await t.http.get('/health/ready').expect(200);
+  return res.body.info.cache as { mode: string; degraded?: boolean };
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('response cache with Redis failing', () => {
+  let redis: TestRedis;
+  let t: TestApp;
+  let user: SignedIn;
+  let inspect: Redis;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    t = await startTestApp({ REDIS_URL: redis.url, ...CACHE_ENV });
+    user = await signUp(t.http);
+    inspect = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    inspect.on('error', () => undefined);
+  });
+  afterAll(async () => {
+    inspect.disconnect();
+    await t.close();
+    await redis.close();
+  });
+
+  const create = async (name: string) =>
+    (await t.http.post('/v1/items').set(user.auth).send({ name, price: '1.00' }).expect(201))
+      .body as ItemBody;
+  const sharedEntries = async () => {
+    await inspect.connect().catch(() => undefined);
+    return inspect.keys(`${t.env.REDIS_KEY_PREFIX}cache*entry:*`);
+  };
+
+  it('stores reads in Redis and reports the cache ready', async () => {
+    const item = await create('shared');
+    await t.http.get(`/v1/items/${item.id}`).expect(200);
+    await eventually(async () =>
+      (await sharedEntries()).some((key) => key.endsWith(`/v1/items/${item.id}?`)),
+    );
+    expect(await cacheState(t)).toEqual({ status: 'up', mode: 'redis' });
+  });
+
+  it('keeps answering from the database while Redis is frozen, without waiting on it', async () => {
+    const item = await create('frozen');
+    await t.http.get(`/v1/items/${item.id}`).expect(200);
+    redis.freeze();
+    try {
+      // A write while Redis is frozen: its invalidation cannot reach Redis.
+      await t.http
+        .patch(`/v1/items/${item.id}`)
+        .set(user.auth)
+        .send({ name: 'changed' })
+        .expect(200);
+
+      const started = performance.now();
+      for (let i = 0; i < 40; i++) {
+        const res = await t.http
+          .get('/v1/items')
+          .query({ q: `frozen-${i}` })
+          .expect(200);
+        expect(res.body.data).toEqual([]);
+      }
+      // 40 uncached reads; waiting out the 300 ms timeout each would take 12 s.
+      expect(performance.now() - started).toBeLessThan(4_000);
+      const read = await t.http.get(`/v1/items/${item.id}`).expect(200);
+      expect(read.body).toMatchObject({ name: 'changed', version: 2 });
+
+      expect(await cacheState(t)).toMatchObject({ status: 'up', degraded: true });
+      await t.http.get('/health/live').expect(200);
+      // The rate limiter's storage is Redis too, and fails open.
+      await t.http
+        .post('/v1/auth/login')
+        .send({ email: user.email, password: user.password })
+        .expect(200);
+    } finally {
+      redis.thaw();
+    }
+
+    // Redis still holds the old entry; the write that missed it must win once it is back.
+    await eventually(async () => (await cacheState(t)).degraded === undefined);
+    await eventually(async () => {
+      const res = await t.http.get(`/v1/items/${item.id}`).expect(200);
+      expect(res.body).toMatchObject({ name: 'changed', version: 2 });
+      return res.headers['x-cache'] === 'HIT';
+    });
+  });
+
+  it('serves from the database while Redis is stopped and resumes caching when it returns', async () => {
+    const item = await create('stopped');
+    await redis.stop();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await t.http.get(`/v1/items/${item.id}`).expect(200);
+        expect(res.body.id).toBe(item.id);
+      }
+      await t.http
+        .patch(`/v1/items/${item.id}`)
+        .set(user.auth)
+        .send({ name: 'renamed' })
+        .expect(200);
+      const read = await t.http.get(`/v1/items/${item.id}`).expect(200);
+      expect(read.body.name).toBe('renamed');
+      expect(await cacheState(t)).toMatchObject({ status: 'up', degraded: true });
+    } finally {
+      await redis.start();
+    }
+    await eventually(async () => {
+      await t.http.get(`/v1/items/${item.id}`).expect(200);
+      return (await sharedEntries()).some((key) => key.endsWith(`/v1/items/${item.id}?`));
+    });
+    expect((await cacheState(t)).degraded).toBeUndefined();
+  });
+});
+
+describe('response cache cut off from Redis', () => {
+  let redis: TestRedis;
+  let proxy: TcpProxy;
+  let t: TestApp;
+  let user: SignedIn;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    proxy = new TcpProxy('127.0.0.1', redis.port);
+    const port = await proxy.start();
+    t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${port}`, ...CACHE_ENV });
+    user = await signUp(t.http);
+  });
+  afterAll(async () => {
+    await proxy.start();
+    await t.close();
+    await proxy.cut();
+    await redis.close();
+  });
+
+  it('does not serve an entry that a write during the cut should have invalidated', async () => {
+    const item = (
+      await t.http
+        .post('/v1/items')
+        .set(user.auth)
+        .send({ name: 'before', price: '1.00' })
+        .expect(201)
+    ).body as ItemBody;
+    await t.http.get(`/v1/items/${item.id}`).expect(200);
+    await eventually(
+      async () => (await t.http.get(`/v1/items/${item.id}`)).headers['x-cache'] === 'HIT',
+    );
+
+    // Redis keeps its data but this instance cannot reach it: the write's invalidation is lost.
+    await proxy.cut();
+    await t.http.patch(`/v1/items/${item.id}`).set(user.auth).send({ name: 'after' }).expect(200);
+    expect((await t.http.get(`/v1/items/${item.id}`).expect(200)).body.name).toBe('after');
+    await proxy.start();
+
+    await eventually(async () => (await cacheState(t)).degraded === undefined);
+    for (let i = 0; i < 20; i++) {
+      const res = await t.http.get(`/v1/items/${item.id}`).expect(200);
+      expect(res.body).toMatchObject({ name: 'after', version: 2 });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+});
+
+// Two instances need one database both can reach: Postgres (PGlite is one process's).
+const withPostgres = profile.databaseUrl ? describe : describe.skip;
+
+withPostgres('response cache shared by two instances', () => {
+  let redis: TestRedis;
+  let a: TestApp;
+  let b: TestApp;
+  let user: SignedIn;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    // A long local TTL: only the invalidation message can explain a fresh read on b.
+    a = await startTestApp({ REDIS_URL: redis.url, CACHE_LOCAL_TTL_MS: '600000' });
+    b = await startTestApp({
+      REDIS_URL: redis.url,
+      CACHE_LOCAL_TTL_MS: '600000',
+      DATABASE_URL: a.env.DATABASE_URL ?? '',
+      REDIS_KEY_PREFIX: a.env.REDIS_KEY_PREFIX ?? '',
+      JWT_SECRET: a.env.JWT_SECRET ?? '',
+    });
+    user = await signUp(a.http);
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+    await redis.close();
+  });
+
+  it('shares entries: a read on one instance fills the cache for the other', async () => {
+    const item = (
+      await a.http.post('/v1/items').set(user.auth).send({ name: 'x', price: '1.00' }).expect(201)
+    ).body as ItemBody;
+    expect((await b.http.get(`/v1/items/${item.id}`).expect(200)).headers['x-cache']).toBe('MISS');
+    await eventually(
+      async () => (await a.http.get(`/v1/items/${item.id}`)).headers['x-cache'] === 'HIT',
+    );
+  });
+
+  it('a read on another instance right after a write sees the write', async () => {
+    const item = (
+      await a.http.post('/v1/items').set(user.auth).send({ name: 'v1', price: '1.00' }).expect(201)
+    ).body as ItemBody;
+    const q = item.id;
+    for (let round = 2; round <= 6; round++) {
+      // Both instances hold the item and a list page in their local level.
+      await b.http.get(`/v1/items/${item.id}`).expect(200);
+      await b.http.get(`/v1/items/${item.id}`).expect(200);
+      await b.http.get('/v1/items').query({ q: 'v' }).expect(200);
+      await a.http
+        .patch(`/v1/items/${item.id}`)
+        .set(user.auth)
+        .send({ name: `v${round}` })
+        .expect(200);
+      const read = await b.http.get(`/v1/items/${item.id}`).expect(200);
+      expect(read.body).toMatchObject({ name: `v${round}`, version: round });
+      const list = await b.http.get('/v1/items').query({ q: 'v' }).expect(200);
+      expect(list.body.data.find((i: ItemBody) => i.id === q)?.name).toBe(`v${round}`);
+    }
+    await a.http.delete(`/v1/items/${item.id}`).set(user.auth).expect(204);
+    await b.http.get(`/v1/items/${item.id}`).expect(404);
+  });
+});

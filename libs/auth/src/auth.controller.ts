@@ -9,7 +9,12 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { AuthService } from './auth.service';
+import { CommandBus } from '@nestjs/cqrs';
+import { ChangePasswordCommand } from './commands/change-password/change-password.command';
+import { LoginCommand } from './commands/login/login.command';
+import { LogoutCommand } from './commands/logout/logout.command';
+import { RefreshTokensCommand } from './commands/refresh-tokens/refresh-tokens.command';
+import { RegisterCommand } from './commands/register/register.command';
 import {
   ChangePasswordDto,
   LoginDto,
@@ -22,7 +27,7 @@ import { AuthRateLimitGuard } from './guards/auth-rate-limit.guard';
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(private readonly commands: CommandBus) {}
 
   @Public()
   @Post('register')
@@ -31,7 +36,7 @@ export class AuthController {
   @ApiCreatedResponse({ type: UserResponseDto })
   @ApiProblems(400, 409, 413, 415, 429)
   register(@Body() dto: RegisterDto): Promise<UserResponseDto> {
-    return this.auth.register(dto);
+    return this.commands.execute(new RegisterCommand(dto));
   }
 
   @Public()
@@ -42,7 +47,7 @@ export class AuthController {
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, 401, 403, 429)
   login(@Body() dto: LoginDto): Promise<TokenResponseDto> {
-    return this.auth.login(dto);
+    return this.commands.execute(new LoginCommand(dto));
   }
 
   @Public()
@@ -53,7 +58,7 @@ export class AuthController {
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, 401, 429)
   refresh(@Body() dto: RefreshTokenDto): Promise<TokenResponseDto> {
-    return this.auth.refresh(dto.refreshToken);
+    return this.commands.execute(new RefreshTokensCommand(dto.refreshToken));
   }
 
   @Public()
@@ -63,7 +68,7 @@ export class AuthController {
   @ApiNoContentResponse()
   @ApiProblems(400)
   logout(@Body() dto: RefreshTokenDto): Promise<void> {
-    return this.auth.logout(dto.refreshToken);
+    return this.commands.execute(new LogoutCommand(dto.refreshToken));
   }
 
   @Post('password')
@@ -73,6 +78,6 @@ export class AuthController {
   @ApiNoContentResponse()
   @ApiProblems(400, 401)
   changePassword(@CurrentUser() user: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
-    return this.auth.changePassword(user.id, dto);
+    return this.commands.execute(new ChangePasswordCommand(user.id, dto));
   }
 }

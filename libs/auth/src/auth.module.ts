@@ -7,7 +7,12 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthController } from './auth.controller';
-import { AuthService } from './auth.service';
+import { AuthBootstrap } from './auth-bootstrap';
+import { ChangePasswordHandler } from './commands/change-password/change-password.handler';
+import { LoginHandler } from './commands/login/login.handler';
+import { LogoutHandler } from './commands/logout/logout.handler';
+import { RefreshTokensHandler } from './commands/refresh-tokens/refresh-tokens.handler';
+import { RegisterHandler } from './commands/register/register.handler';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { RevokeTokensOnAccessRevokedHandler } from './events/user-access-revoked.handler';
 import { AuthRateLimitGuard } from './guards/auth-rate-limit.guard';
@@ -38,7 +43,12 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
   ],
   controllers: [AuthController],
   providers: [
-    AuthService,
+    AuthBootstrap,
+    RegisterHandler,
+    LoginHandler,
+    RefreshTokensHandler,
+    LogoutHandler,
+    ChangePasswordHandler,
     TokensService,
     PasswordHasher,
     JwtStrategy,

@@ -49,7 +49,9 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     const tag = tagOf(request.params as Record<string, string>);
     // Errors (404, 400) are not cached: they reach the client through the rejection.
     return from(
-      this.cache.getOrLoad(cacheKey(request.url), tag, () => lastValueFrom(next.handle() as Observable<unknown>)),
+      this.cache.getOrLoad(cacheKey(request.url), tag, () =>
+        lastValueFrom(next.handle() as Observable<unknown>),
+      ),
     ).pipe(
       map(({ value, hit }) => {
         void reply.header('x-cache', hit ? 'HIT' : 'MISS');

@@ -161,7 +161,10 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
     const redis = this.redis;
     if (!(await this.newGenerations(this.sharedMayBeStale ? [...tags, ALL] : tags))) {
       this.sharedMayBeStale = true;
-      this.logger.warn({ tags }, 'cache invalidation did not reach Redis; repaired when it returns');
+      this.logger.warn(
+        { tags },
+        'cache invalidation did not reach Redis; repaired when it returns',
+      );
     }
     const message: InvalidationMessage = { from: this.instanceId, tags };
     await this.policy

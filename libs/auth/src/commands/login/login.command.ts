@@ -1,0 +1,9 @@
+import { Command } from '@nestjs/cqrs';
+import type { LoginDto, TokenResponseDto } from '../../dto/auth.dto';
+
+/** A write: a successful login stores a new refresh token. */
+export class LoginCommand extends Command<TokenResponseDto> {
+  constructor(readonly credentials: LoginDto) {
+    super();
+  }
+}

@@ -1,0 +1,8 @@
+import { Command } from '@nestjs/cqrs';
+import type { TokenResponseDto } from '../../dto/auth.dto';
+
+export class RefreshTokensCommand extends Command<TokenResponseDto> {
+  constructor(readonly refreshToken: string) {
+    super();
+  }
+}

@@ -108,5 +108,6 @@ describe('users (admin)', () => {
       .expect(200);
     expect(res.body.displayName).toBe('New Name');
     await t.http.patch('/v1/users/me').set(user.auth).send({ displayName: '' }).expect(400);
+    await t.http.patch('/v1/users/me').set(user.auth).send({ displayName: null }).expect(400);
   });
 });

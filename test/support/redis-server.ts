@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
 
@@ -18,6 +18,19 @@ export interface TestRedis {
   /** SIGCONT. */
   thaw(): void;
   close(): Promise<void>;
+}
+
+/**
+ * Whether suites that run their own Redis can run here. A machine with only Node has no
+ * `redis-server`, and those suites are skipped; CI sets KEEL_REQUIRE_REDIS_SERVER=1 so
+ * that a missing binary fails instead of skipping.
+ */
+export function redisServerAvailable(): boolean {
+  const found = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!found && process.env.KEEL_REQUIRE_REDIS_SERVER === '1') {
+    throw new Error('redis-server is not on PATH, and KEEL_REQUIRE_REDIS_SERVER=1');
+  }
+  return found;
 }
 
 async function freePort(): Promise<number> {

@@ -61,7 +61,11 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ResponseCache.name);
   private readonly local: LRUCache<string, LocalEntry> | null;
   private readonly shared: Cache | null;
-  private readonly inflight = new Map<string, Promise<CacheResult<unknown>>>();
+  /** Loads in progress, by key. An invalidation drops them, so later reads load afresh. */
+  private readonly inflight = new Map<
+    string,
+    { tag: string; result: Promise<CacheResult<unknown>> }
+  >();
   /** Bumped on every local invalidation: a load that overlapped one does not fill level 1. */
   private localEpoch = 0;
   /**
@@ -144,11 +148,13 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
   async getOrLoad<T>(key: string, tag: string, load: () => Promise<T>): Promise<CacheResult<T>> {
     const local = this.local?.get(key);
     if (local) return { value: local.value as T, hit: true };
-    const running = this.inflight.get(key) as Promise<CacheResult<T>> | undefined;
-    if (running) return running;
-    const flight = this.readThrough(key, tag, load).finally(() => this.inflight.delete(key));
+    const running = this.inflight.get(key);
+    if (running) return running.result as Promise<CacheResult<T>>;
+    const flight = { tag, result: this.readThrough(key, tag, load) };
     this.inflight.set(key, flight);
-    return flight;
+    return flight.result.finally(() => {
+      if (this.inflight.get(key) === flight) this.inflight.delete(key);
+    });
   }
 
   /**
@@ -239,9 +245,12 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
     if (epoch === this.localEpoch) this.local?.set(key, { tag, value });
   }
 
-  /** Drops local entries with one of `tags`, or every local entry. */
+  /** Drops local entries and loads in progress with one of `tags`, or all of them. */
   private forgetLocally(tags?: string[]): void {
     this.localEpoch++;
+    for (const [key, flight] of this.inflight) {
+      if (!tags || tags.includes(flight.tag)) this.inflight.delete(key);
+    }
     if (!this.local) return;
     if (!tags) return this.local.clear();
     for (const [key, entry] of this.local.entries()) {

@@ -93,6 +93,8 @@ describe('platform', () => {
         '/v1/users/me',
         '/v1/users',
         '/v1/users/{id}',
+        '/v1/items',
+        '/v1/items/{id}',
         '/health/ready',
       ]),
     );
@@ -104,5 +106,15 @@ describe('platform', () => {
     const login = doc.body.paths['/v1/auth/login'].post;
     expect(login.responses['401'].content).toHaveProperty(['application/problem+json']);
     expect(doc.body.paths['/v1/users/me'].get.security).toEqual([{ bearer: [] }]);
+    const items = doc.body.paths['/v1/items'];
+    expect(items.get.security).toBeUndefined();
+    expect(items.post.security).toEqual([{ bearer: [] }]);
+    expect(items.post.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]),
+    );
+    expect(doc.body.paths['/v1/items/{id}'].patch.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'If-Match', in: 'header' })]),
+    );
+    expect(doc.body.components.schemas.CreateItemDto.required).toEqual(['name', 'price']);
   });
 });

@@ -248,21 +248,14 @@ describe('items', () => {
   });
 
   describe('Idempotency-Key', () => {
+    const postWithKey = (who: SignedIn, key: string, body: object) =>
+      t.http.post('/v1/items').set(who.auth).set('Idempotency-Key', key).send(body);
+
     it('returns the first response for a retry and creates one row', async () => {
       const key = `key-${Date.now()}`;
       const body = { name: 'Once', price: '3.00' };
-      const first = await t.http
-        .post('/v1/items')
-        .set(owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body)
-        .expect(201);
-      const again = await t.http
-        .post('/v1/items')
-        .set(owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body)
-        .expect(201);
+      const first = await postWithKey(owner, key, body).expect(201);
+      const again = await postWithKey(owner, key, body).expect(201);
       expect(again.body).toEqual(first.body);
       expect(again.headers.location).toBe(first.headers.location);
       expect(again.headers['idempotent-replayed']).toBe('true');
@@ -274,9 +267,7 @@ describe('items', () => {
       const key = `race-${Date.now()}`;
       const body = { name: 'Raced', price: '4.00' };
       const responses = await Promise.all(
-        Array.from({ length: 8 }, () =>
-          t.http.post('/v1/items').set(owner.auth).set('Idempotency-Key', key).send(body),
-        ),
+        Array.from({ length: 8 }, () => postWithKey(owner, key, body)),
       );
       expect(responses.map((r) => r.status)).toEqual(Array(8).fill(201));
       expect(new Set(responses.map((r) => (r.body as ItemBody).id)).size).toBe(1);
@@ -286,19 +277,9 @@ describe('items', () => {
 
     it('refuses the same key with another body with 422 and creates nothing', async () => {
       const key = `mismatch-${Date.now()}`;
-      await t.http
-        .post('/v1/items')
-        .set(owner.auth)
-        .set('Idempotency-Key', key)
-        .send({ name: 'A', price: '1.00' })
-        .expect(201);
+      await postWithKey(owner, key, { name: 'A', price: '1.00' }).expect(201);
       const before = await countItems();
-      const res = await t.http
-        .post('/v1/items')
-        .set(owner.auth)
-        .set('Idempotency-Key', key)
-        .send({ name: 'B', price: '1.00' })
-        .expect(422);
+      const res = await postWithKey(owner, key, { name: 'B', price: '1.00' }).expect(422);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(await countItems()).toBe(before);
     });
@@ -306,18 +287,8 @@ describe('items', () => {
     it('keeps keys per user', async () => {
       const key = `shared-${Date.now()}`;
       const body = { name: 'Per user', price: '1.00' };
-      const a = await t.http
-        .post('/v1/items')
-        .set(owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body)
-        .expect(201);
-      const b = await t.http
-        .post('/v1/items')
-        .set(other.auth)
-        .set('Idempotency-Key', key)
-        .send(body)
-        .expect(201);
+      const a = await postWithKey(owner, key, body).expect(201);
+      const b = await postWithKey(other, key, body).expect(201);
       expect(b.body.id).not.toBe(a.body.id);
       expect(b.body.ownerId).toBe(other.id);
     });
@@ -325,22 +296,12 @@ describe('items', () => {
     it('forgets a key after 24 hours', async () => {
       const key = `old-${Date.now()}`;
       const body = { name: 'Yesterday', price: '1.00' };
-      const first = await t.http
-        .post('/v1/items')
-        .set(owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body)
-        .expect(201);
+      const first = await postWithKey(owner, key, body).expect(201);
       await db.query(
         `UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = $1`,
         [key],
       );
-      const later = await t.http
-        .post('/v1/items')
-        .set(owner.auth)
-        .set('Idempotency-Key', key)
-        .send(body)
-        .expect(201);
+      const later = await postWithKey(owner, key, body).expect(201);
       expect(later.body.id).not.toBe(first.body.id);
       expect(later.headers['idempotent-replayed']).toBeUndefined();
     });

@@ -1,4 +1,11 @@
-import { signInAdmin, signUp, startTestApp, type SignedIn, type TestApp } from '@keel/testing';
+import {
+  signInAdmin,
+  signUp,
+  startTestApp,
+  walkPages,
+  type SignedIn,
+  type TestApp,
+} from '@keel/testing';
 import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 
@@ -333,19 +340,8 @@ describe('items', () => {
       }
     });
 
-    const walk = async (query: Record<string, string | number>) => {
-      const seen: ItemBody[] = [];
-      let cursor: string | null = null;
-      do {
-        const res = await t.http
-          .get('/v1/items')
-          .query({ ...query, ...(cursor ? { cursor } : {}) })
-          .expect(200);
-        seen.push(...(res.body.data as ItemBody[]));
-        cursor = res.body.nextCursor as string | null;
-      } while (cursor);
-      return seen;
-    };
+    const walk = async (query: Record<string, string | number>) =>
+      (await walkPages<ItemBody>(t.http, '/v1/items', query)).items;
 
     it('pages with every sort, in order, each item once', async () => {
       const byPrice = await walk({ q: tag, sort: 'price', limit: 2 });

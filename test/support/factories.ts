@@ -55,3 +55,31 @@ export async function signUp(
 export function signInAdmin(http: TestAgent): Promise<SignedIn> {
   return login(http, ADMIN.email, ADMIN.password);
 }
+
+export interface WalkedPage<T> {
+  data: T[];
+  nextCursor: string | null;
+  /** The page's X-Cache header. */
+  cache: string;
+}
+
+/** Follows `nextCursor` from the first page to the last, recording every page. */
+export async function walkPages<T>(
+  http: TestAgent,
+  path: string,
+  query: Record<string, string | number>,
+): Promise<{ pages: Array<WalkedPage<T>>; items: T[] }> {
+  const pages: Array<WalkedPage<T>> = [];
+  let cursor: string | null = null;
+  do {
+    const res = await http
+      .get(path)
+      .query({ ...query, ...(cursor ? { cursor } : {}) })
+      .expect(200);
+    const page = res.body as { data: T[]; nextCursor: string | null };
+    pages.push({ ...page, cache: String(res.headers['x-cache']) });
+    cursor = page.nextCursor;
+    if (pages.length > 1000) throw new Error('the walk does not end');
+  } while (cursor);
+  return { pages, items: pages.flatMap((p) => p.data) };
+}

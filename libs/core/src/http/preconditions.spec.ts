@@ -9,7 +9,10 @@ describe('If-Match', () => {
     ['W/"3"', []],
     ['3', []],
     ['"abc"', []],
-    [['"4"', '"5"'], [4, 5]],
+    [
+      ['"4"', '"5"'],
+      [4, 5],
+    ],
   ])('parses %j', (header, expected) => {
     expect(parseIfMatch(header)).toEqual(expected);
   });

@@ -7,6 +7,7 @@ import {
   RedisModule,
 } from '@keel/core';
 import { DatabaseModule } from '@keel/database';
+import { EventsModule } from '@keel/events';
 import { ItemsModule } from '@keel/items';
 import { UsersModule } from '@keel/users';
 import { Module } from '@nestjs/common';
@@ -23,6 +24,7 @@ import { HealthModule } from './health/health.module';
     KeelCacheModule,
     DatabaseModule,
     CqrsModule.forRoot(),
+    EventsModule,
     HealthModule,
     UsersModule,
     AuthModule,

@@ -22,3 +22,4 @@ export * from './http/preconditions';
 export * from './cache/cache.module';
 export * from './cache/response-cache';
 export * from './cache/response-cache.interceptor';
+export * from './http/request-context';

@@ -6,6 +6,7 @@ import { DeleteItemHandler } from './commands/delete-item/delete-item.handler';
 import { UpdateItemHandler } from './commands/update-item/update-item.handler';
 import { Item } from './entities/item.entity';
 import { ItemsController } from './items.controller';
+import { ItemsCacheListener } from './items-cache.listener';
 import { GetItemHandler } from './queries/get-item/get-item.handler';
 import { ListItemsHandler } from './queries/list-items/list-items.handler';
 
@@ -18,6 +19,7 @@ import { ListItemsHandler } from './queries/list-items/list-items.handler';
     DeleteItemHandler,
     GetItemHandler,
     ListItemsHandler,
+    ItemsCacheListener,
   ],
 })
 export class ItemsModule {}

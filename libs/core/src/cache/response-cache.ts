@@ -211,6 +211,14 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
     return !this.sharedMayBeStale;
   }
 
+  /**
+   * Drops this process's entries for `tags` only: for a change another process already
+   * invalidated in Redis and announced (it arrived here as an event).
+   */
+  forgetLocal(tags: string[]): void {
+    this.forgetLocally(tags);
+  }
+
   private async readThrough<T>(
     key: string,
     tag: string,

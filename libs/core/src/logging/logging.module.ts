@@ -1,10 +1,14 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { appConfig } from '../config/config.namespaces';
+import { requestContextMiddleware } from '../http/request-context';
 
-/** Structured JSON logs (pino); every line written during a request carries its `reqId`. */
+/**
+ * Structured JSON logs (pino); every line written during a request carries its `reqId`.
+ * Also keeps the request id in async context for the outbox (`currentRequestId()`).
+ */
 @Module({
   imports: [
     LoggerModule.forRootAsync({
@@ -30,4 +34,11 @@ import { appConfig } from '../config/config.namespaces';
     }),
   ],
 })
-export class KeelLoggingModule {}
+export class KeelLoggingModule implements NestModule {
+  /** Makes the request id available to code that has no request (`currentRequestId()`). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(requestContextMiddleware)
+      .forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });
+  }
+}

@@ -1,7 +1,7 @@
 import { ResponseCache, uuidv7 } from '@keel/core';
 import { claimIdempotencyKey, completeIdempotencyKey, hashRequest } from '@keel/database';
+import { Outbox, recordEvent } from '@keel/events';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { mapItem, normalizePrice, type ItemResponseDto } from '../../dto/item.dto';
 import { Item } from '../../entities/item.entity';
 import { ItemCreatedEvent } from '../../events/item.events';
@@ -11,7 +11,7 @@ import { CreateItemCommand, type CreateItemResult } from './create-item.command'
 @CommandHandler(CreateItemCommand)
 export class CreateItemHandler implements ICommandHandler<CreateItemCommand> {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
     private readonly cache: ResponseCache,
     private readonly eventBus: EventBus,
   ) {}
@@ -24,7 +24,7 @@ export class CreateItemHandler implements ICommandHandler<CreateItemCommand> {
     };
     // Keys are per user: two users can never collide or see each other's responses.
     const scope = `items.create:${actor.id}`;
-    const result = await this.dataSource.transaction(async (tx): Promise<CreateItemResult> => {
+    const result = await this.outbox.transaction(async (tx): Promise<CreateItemResult> => {
       if (idempotencyKey) {
         const claim = await claimIdempotencyKey<ItemResponseDto>(
           tx,
@@ -37,6 +37,13 @@ export class CreateItemHandler implements ICommandHandler<CreateItemCommand> {
       const id = uuidv7();
       await tx.insert(Item, { id, ownerId: actor.id, ...fields });
       const item = mapItem(await tx.findOneByOrFail(Item, { id }));
+      await recordEvent(tx, {
+        type: 'item.created',
+        aggregateType: 'item',
+        aggregateId: id,
+        actorId: actor.id,
+        data: { item },
+      });
       if (idempotencyKey) await completeIdempotencyKey(tx, scope, idempotencyKey, 201, item);
       return { item, replayed: false };
     });

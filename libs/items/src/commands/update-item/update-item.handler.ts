@@ -1,6 +1,6 @@
 import { ResponseCache, assertVersion } from '@keel/core';
+import { Outbox, recordEvent } from '@keel/events';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { mapItem, normalizePrice, type ItemResponseDto } from '../../dto/item.dto';
 import { Item } from '../../entities/item.entity';
 import { ItemUpdatedEvent } from '../../events/item.events';
@@ -11,7 +11,7 @@ import { UpdateItemCommand } from './update-item.command';
 @CommandHandler(UpdateItemCommand)
 export class UpdateItemHandler implements ICommandHandler<UpdateItemCommand> {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
     private readonly cache: ResponseCache,
     private readonly eventBus: EventBus,
   ) {}
@@ -22,7 +22,7 @@ export class UpdateItemHandler implements ICommandHandler<UpdateItemCommand> {
     changes,
     precondition,
   }: UpdateItemCommand): Promise<ItemResponseDto> {
-    const { item, changed } = await this.dataSource.transaction(async (tx) => {
+    const { item, changed } = await this.outbox.transaction(async (tx) => {
       const current = await findItemToModify(tx, actor, itemId);
       assertVersion(precondition, current.version);
       const update: Partial<Pick<Item, 'name' | 'description' | 'price'>> = {};
@@ -34,10 +34,15 @@ export class UpdateItemHandler implements ICommandHandler<UpdateItemCommand> {
       const changedFields = Object.keys(update);
       if (changedFields.length === 0) return { item: mapItem(current), changed: changedFields };
       await tx.update(Item, { id: current.id }, { ...update, version: current.version + 1 });
-      return {
-        item: mapItem(await tx.findOneByOrFail(Item, { id: current.id })),
-        changed: changedFields,
-      };
+      const updated = mapItem(await tx.findOneByOrFail(Item, { id: current.id }));
+      await recordEvent(tx, {
+        type: 'item.updated',
+        aggregateType: 'item',
+        aggregateId: current.id,
+        actorId: actor.id,
+        data: { item: updated, changed: changedFields },
+      });
+      return { item: updated, changed: changedFields };
     });
     if (changed.length > 0) {
       await this.cache.invalidate([itemTag(item.id), ITEMS_LIST_TAG]);

@@ -1,0 +1,65 @@
+import { currentRequestId, uuidv7 } from '@keel/core';
+import type { EntityManager } from 'typeorm';
+import { OutboxEvent } from './entities/outbox-event.entity';
+
+/** An event as consumers receive it: over RabbitMQ, the local bus, SSE and the audit log. */
+export interface IntegrationEvent {
+  id: string;
+  /** Delivery order (the outbox sequence), as a decimal string. */
+  seq: string;
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  actorId: string | null;
+  requestId: string | null;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+export interface NewEvent {
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  actorId: string | null;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Stores an event in the caller's transaction: it exists exactly when the change does.
+ * The request id comes from the request being served, if any.
+ */
+export async function recordEvent(tx: EntityManager, event: NewEvent): Promise<void> {
+  await tx.insert(OutboxEvent, {
+    id: uuidv7(),
+    ...event,
+    requestId: currentRequestId() ?? null,
+  });
+}
+
+export function toIntegrationEvent(row: OutboxEvent): IntegrationEvent {
+  return {
+    id: row.id,
+    seq: String(row.seq),
+    type: row.type,
+    aggregateType: row.aggregateType,
+    aggregateId: row.aggregateId,
+    actorId: row.actorId,
+    requestId: row.requestId,
+    occurredAt: row.occurredAt.toISOString(),
+    data: row.data as Record<string, unknown>,
+  };
+}
+
+export function isIntegrationEvent(value: unknown): value is IntegrationEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const e = value as Record<string, unknown>;
+  return (
+    typeof e.id === 'string' &&
+    typeof e.seq === 'string' &&
+    typeof e.type === 'string' &&
+    typeof e.aggregateId === 'string' &&
+    typeof e.occurredAt === 'string' &&
+    typeof e.data === 'object' &&
+    e.data !== null
+  );
+}

@@ -98,7 +98,7 @@ export class RabbitMqTransport extends EventTransport {
       const event = JSON.parse(message.content.toString('utf8')) as unknown;
       if (isIntegrationEvent(event)) this.dispatcher.deliver(event);
     } catch {
-      this.logger.warn({ messageId: message.properties.messageId }, 'unreadable event dropped');
+      this.logger.warn({ routingKey: message.fields.routingKey }, 'unreadable event dropped');
     }
     channel.ack(message);
   }

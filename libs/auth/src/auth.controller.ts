@@ -15,11 +15,13 @@ import { LoginCommand } from './commands/login/login.command';
 import { LogoutCommand } from './commands/logout/logout.command';
 import { RefreshTokensCommand } from './commands/refresh-tokens/refresh-tokens.command';
 import { RegisterCommand } from './commands/register/register.command';
+import { IssueStreamTicketCommand } from './commands/issue-stream-ticket/issue-stream-ticket.command';
 import {
   ChangePasswordDto,
   LoginDto,
   RefreshTokenDto,
   RegisterDto,
+  StreamTicketDto,
   TokenResponseDto,
 } from './dto/auth.dto';
 import { AuthRateLimitGuard } from './guards/auth-rate-limit.guard';
@@ -79,5 +81,14 @@ export class AuthController {
   @ApiProblems(400, 401)
   changePassword(@CurrentUser() user: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
     return this.commands.execute(new ChangePasswordCommand(user.id, dto));
+  }
+
+  @Post('tickets')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'A one-minute ticket for opening the event stream from a browser' })
+  @ApiCreatedResponse({ type: StreamTicketDto })
+  @ApiProblems(401)
+  issueTicket(@CurrentUser() user: AuthUser): Promise<StreamTicketDto> {
+    return this.commands.execute(new IssueStreamTicketCommand(user.id));
   }
 }

@@ -13,6 +13,7 @@ import { LoginHandler } from './commands/login/login.handler';
 import { LogoutHandler } from './commands/logout/logout.handler';
 import { RefreshTokensHandler } from './commands/refresh-tokens/refresh-tokens.handler';
 import { RegisterHandler } from './commands/register/register.handler';
+import { IssueStreamTicketHandler } from './commands/issue-stream-ticket/issue-stream-ticket.handler';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { RevokeTokensOnAccessRevokedHandler } from './events/user-access-revoked.handler';
 import { AuthRateLimitGuard } from './guards/auth-rate-limit.guard';
@@ -49,6 +50,7 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     RefreshTokensHandler,
     LogoutHandler,
     ChangePasswordHandler,
+    IssueStreamTicketHandler,
     TokensService,
     PasswordHasher,
     JwtStrategy,

@@ -7,6 +7,14 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { InvalidAccessTokenError } from './auth.errors';
 import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, type AccessTokenClaims } from './tokens.service';
 
+/** What the strategy reads of the request. */
+export interface TicketRequest {
+  headers: { authorization?: string };
+  query?: { ticket?: unknown };
+  /** Set by JwtAuthGuard on routes marked `@AllowStreamTicket()`. */
+  streamTicketAllowed?: boolean;
+}
+
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
@@ -14,7 +22,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     private readonly users: UsersService,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: ExtractJwt.fromExtractors([
+        ExtractJwt.fromAuthHeaderAsBearerToken(),
+        // Only where the guard allowed it (the event stream) and only a ticket (see validate).
+        (req: TicketRequest) =>
+          req.streamTicketAllowed && typeof req.query?.ticket === 'string'
+            ? req.query.ticket
+            : null,
+      ]),
+      passReqToCallback: true,
       secretOrKey: config.jwtSecret,
       // Pinned: a token with `alg: none` or any other algorithm is refused.
       algorithms: [JWT_ALGORITHM],
@@ -25,8 +41,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   /** The user is read on each request, so disabling or deleting someone takes effect at once. */
-  async validate(claims: AccessTokenClaims): Promise<AuthUser> {
-    if (claims.typ !== 'access' || typeof claims.sub !== 'string')
+  async validate(req: TicketRequest, claims: AccessTokenClaims): Promise<AuthUser> {
+    // A header carries access tokens only; `?ticket=` carries tickets only.
+    const expected = req.headers.authorization ? 'access' : 'ticket';
+    if (claims.typ !== expected || typeof claims.sub !== 'string')
       throw new InvalidAccessTokenError();
     const user = await this.users.findById(claims.sub);
     if (!user || user.disabled)

@@ -13,8 +13,11 @@ export const JWT_ALGORITHM = 'HS256';
 
 export interface AccessTokenClaims {
   sub: string;
-  typ: 'access';
+  /** `ticket`: a one-minute token only accepted as `?ticket=` by the event stream. */
+  typ: 'access' | 'ticket';
 }
+
+export const STREAM_TICKET_TTL_SECONDS = 60;
 
 interface ParsedRefreshToken {
   id: string;
@@ -42,6 +45,12 @@ export class TokensService {
 
   secretMatches(row: RefreshToken, secret: string): boolean {
     return timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(sha256(secret)));
+  }
+
+  /** A token for opening the event stream from a browser's EventSource (no headers there). */
+  issueStreamTicket(userId: string): Promise<string> {
+    const claims: AccessTokenClaims = { sub: userId, typ: 'ticket' };
+    return this.jwt.signAsync(claims, { expiresIn: STREAM_TICKET_TTL_SECONDS });
   }
 
   /** A new access token and a new refresh token in `familyId` (a new family when omitted). */

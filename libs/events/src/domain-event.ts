@@ -13,6 +13,8 @@ export interface IntegrationEvent {
   actorId: string | null;
   requestId: string | null;
   occurredAt: string;
+  /** When the relay handed it to the broker; null while it waits. */
+  publishedAt: string | null;
   data: Record<string, unknown>;
 }
 
@@ -46,6 +48,7 @@ export function toIntegrationEvent(row: OutboxEvent): IntegrationEvent {
     actorId: row.actorId,
     requestId: row.requestId,
     occurredAt: row.occurredAt.toISOString(),
+    publishedAt: row.publishedAt?.toISOString() ?? null,
     data: row.data as Record<string, unknown>,
   };
 }

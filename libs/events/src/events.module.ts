@@ -10,6 +10,9 @@ import type { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { OutboxEvent } from './entities/outbox-event.entity';
 import { EventDispatcher } from './event-dispatcher';
+import { EventsController } from './events.controller';
+import { ListEventsHandler } from './queries/list-events/list-events.handler';
+import { EventStreamHub } from './stream/event-stream.hub';
 import { Outbox } from './outbox';
 import { OutboxRelay } from './relay/outbox-relay';
 import { EventTransport } from './transport/event-transport';
@@ -48,7 +51,10 @@ class TransportLifecycle implements OnModuleInit, OnApplicationShutdown {
     TransportLifecycle,
     OutboxRelay,
     Outbox,
+    ListEventsHandler,
+    EventStreamHub,
   ],
+  controllers: [EventsController],
   exports: [Outbox, EventDispatcher, EventTransport, OutboxRelay],
 })
 export class EventsModule {}

@@ -64,3 +64,11 @@ export class TokenResponseDto {
   @ApiProperty({ description: 'Seconds until the access token expires.', example: 900 })
   expiresIn!: number;
 }
+
+export class StreamTicketDto {
+  @ApiProperty({ description: 'Pass as `?ticket=` to `GET /v1/events/stream`' })
+  ticket!: string;
+
+  @ApiProperty({ example: 60, description: 'Seconds the ticket can be used to connect' })
+  expiresIn!: number;
+}

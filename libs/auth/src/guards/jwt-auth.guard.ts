@@ -1,8 +1,9 @@
-import { IS_PUBLIC_KEY } from '@keel/core';
+import { ALLOW_STREAM_TICKET_KEY, IS_PUBLIC_KEY } from '@keel/core';
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { InvalidAccessTokenError } from '../auth.errors';
+import type { TicketRequest } from '../jwt.strategy';
 
 /** Global: every route needs a valid access token unless marked `@Public()`. */
 @Injectable()
@@ -16,7 +17,11 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       context.getHandler(),
       context.getClass(),
     ]);
-    return isPublic ? true : super.canActivate(context);
+    if (isPublic) return true;
+    if (this.reflector.get<boolean>(ALLOW_STREAM_TICKET_KEY, context.getHandler())) {
+      context.switchToHttp().getRequest<TicketRequest>().streamTicketAllowed = true;
+    }
+    return super.canActivate(context);
   }
 
   override handleRequest<TUser>(error: unknown, user: TUser | false, info: unknown): TUser {

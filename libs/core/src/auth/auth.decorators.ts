@@ -19,6 +19,13 @@ export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
 /** Restricts a route to callers holding any of these roles. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 
+export const ALLOW_STREAM_TICKET_KEY = 'keel:allow-stream-ticket';
+/**
+ * Also accepts a short-lived `?ticket=` (from `POST /v1/auth/tickets`) instead of the
+ * Authorization header: for browsers' EventSource, which cannot send headers.
+ */
+export const AllowStreamTicket = () => SetMetadata(ALLOW_STREAM_TICKET_KEY, true);
+
 export const CurrentUser = createParamDecorator(
   (_data: unknown, context: ExecutionContext): AuthUser => {
     const request = context.switchToHttp().getRequest<{ user: AuthUser }>();

@@ -39,7 +39,7 @@ export function encodeCursor(values: CursorValue[]): string {
  */
 export function decodeCursor(
   cursor: string,
-  kinds: Array<'string' | 'number' | 'uuid' | 'timestamp'>,
+  kinds: Array<'string' | 'number' | 'uuid' | 'timestamp' | 'bigint'>,
 ): CursorValue[] {
   const invalid = () =>
     new ValidationFailedError([{ field: 'cursor', message: 'cursor is not valid' }]);
@@ -58,7 +58,9 @@ export function decodeCursor(
       (kind === 'uuid' &&
         typeof value === 'string' &&
         /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) ||
-      (kind === 'timestamp' && typeof value === 'string' && !Number.isNaN(Date.parse(value)));
+      (kind === 'timestamp' && typeof value === 'string' && !Number.isNaN(Date.parse(value))) ||
+      // A Postgres bigint, kept as a string of digits.
+      (kind === 'bigint' && typeof value === 'string' && /^\d{1,18}$/.test(value));
     if (!ok) throw invalid();
     return value;
   });

@@ -1,0 +1,76 @@
+import {
+  AllowStreamTicket,
+  ApiProblems,
+  CurrentUser,
+  Roles,
+  ValidationFailedError,
+  type AuthUser,
+} from '@keel/core';
+import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import {
+  ApiBearerAuth,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { EventPageDto, ListEventsQueryDto } from './dto/event.dto';
+import { ListEventsQuery } from './queries/list-events/list-events.query';
+import { EventStreamHub } from './stream/event-stream.hub';
+
+@ApiTags('events')
+@ApiBearerAuth()
+@ApiProblems(401)
+@Controller('events')
+export class EventsController {
+  constructor(
+    private readonly queries: QueryBus,
+    private readonly hub: EventStreamHub,
+  ) {}
+
+  @Get()
+  @Roles('admin')
+  @ApiOperation({ summary: 'The audit log (admin): who did what, when, in which request' })
+  @ApiOkResponse({ type: EventPageDto })
+  @ApiProblems(400, 403)
+  list(@Query() query: ListEventsQueryDto): Promise<EventPageDto> {
+    return this.queries.execute(new ListEventsQuery(query));
+  }
+
+  @Get('stream')
+  @AllowStreamTicket()
+  @ApiOperation({
+    summary: 'Server-sent events as they happen',
+    description:
+      'Each message has `id` (resume with `Last-Event-ID`), `event` (the type) and `data` (the event). Browsers’ EventSource cannot send headers: get a ticket from `POST /v1/auth/tickets` and pass `?ticket=`. Admins see every event, others item events and their own account’s.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false })
+  @ApiQuery({ name: 'ticket', required: false })
+  @ApiProblems(400)
+  async stream(
+    @CurrentUser() user: AuthUser,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    if (lastEventId !== undefined && !/^\d{1,18}$/.test(lastEventId)) {
+      throw new ValidationFailedError([
+        { field: 'Last-Event-ID', message: 'must be the id of an event received before' },
+      ]);
+    }
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // Tells nginx-style proxies not to buffer the stream.
+      'x-accel-buffering': 'no',
+    });
+    reply.raw.write('retry: 2000\n\n');
+    await this.hub.open(user, reply.raw, lastEventId);
+  }
+}

@@ -5,6 +5,7 @@ import {
   startTestApp,
   TcpProxy,
   startTestRedis,
+  eventually,
   type SignedIn,
   type TestApp,
   type TestRedis,
@@ -33,14 +34,6 @@ const CACHE_ENV = {
 async function cacheState(t: TestApp): Promise<{ mode: string; degraded?: boolean }> {
   const res = await t.http.get('/health/ready').expect(200);
   return res.body.info.cache as { mode: string; degraded?: boolean };
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 withRedis('response cache with Redis failing', () => {

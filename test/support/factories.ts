@@ -83,3 +83,12 @@ export async function walkPages<T>(
   } while (cursor);
   return { pages, items: pages.flatMap((p) => p.data) };
 }
+
+/** Polls `check` until it is true; fails after `timeoutMs`. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

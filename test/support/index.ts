@@ -4,3 +4,4 @@ export * from './factories';
 export * from './api-process';
 export * from './tcp-proxy';
 export * from './redis-server';
+export * from './event-stream';

@@ -1,4 +1,5 @@
 import { ApiProblems, Public, ResponseCache, ServiceUnavailableError } from '@keel/core';
+import { EventTransport } from '@keel/events';
 import { Controller, Get, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
@@ -25,6 +26,7 @@ export class HealthController {
     private readonly redis: RedisHealthIndicator,
     private readonly shutdown: ShutdownState,
     private readonly cache: ResponseCache,
+    private readonly broker: EventTransport,
   ) {}
 
   @Get('live')
@@ -60,6 +62,14 @@ export class HealthController {
           ...(this.cache.degraded
             ? { degraded: true, message: 'Redis failed; reads are served from the database' }
             : {}),
+        }),
+      // Nor is the broker: writes go on into the outbox and are delivered when it returns.
+      () =>
+        this.indicators.check('broker').up({
+          mode: this.broker.mode,
+          ...(this.broker.connected
+            ? {}
+            : { degraded: true, message: 'RabbitMQ unreachable; events wait in the outbox' }),
         }),
     ];
     try {

@@ -80,7 +80,7 @@ withRabbit('events through RabbitMQ', () => {
           .send({ name: 'v1', price: '1.00' })
           .expect(201)
       ).body as { id: string };
-      await eventually(async () => observed.some((e) => e.aggregateId === item.id));
+      await eventually(() => observed.some((e) => e.aggregateId === item.id));
 
       await proxy.cut();
       for (let version = 2; version <= 6; version++) {
@@ -101,10 +101,7 @@ withRabbit('events through RabbitMQ', () => {
       );
 
       await proxy.start();
-      await eventually(
-        async () => observed.filter((e) => e.aggregateId === item.id).length >= 6,
-        20_000,
-      );
+      await eventually(() => observed.filter((e) => e.aggregateId === item.id).length >= 6, 20_000);
       // At least once: a publish cut off before its confirm is sent again. Consumers are
       // idempotent by event id, as this one is here.
       const updates = [

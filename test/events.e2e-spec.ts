@@ -110,6 +110,37 @@ describe('events', () => {
   });
 
   describe('audit log', () => {
+    it('records account and security events', async () => {
+      const someone = await signUp(t.http);
+      await t.http
+        .post('/v1/auth/login')
+        .send({ email: someone.email, password: 'wrong password 1' })
+        .expect(401);
+      await t.http
+        .post('/v1/auth/refresh')
+        .send({ refreshToken: someone.refreshToken })
+        .expect(200);
+      await t.http
+        .post('/v1/auth/refresh')
+        .send({ refreshToken: someone.refreshToken })
+        .expect(401);
+      await t.http
+        .patch(`/v1/users/${someone.id}`)
+        .set(admin.auth)
+        .send({ roles: ['user', 'admin'] })
+        .expect(200);
+      const types = (await audit({ aggregateId: someone.id })).data.map((e) => e.type).reverse();
+      expect(types).toEqual([
+        'user.registered',
+        'auth.login_failed',
+        'auth.refresh_reused',
+        'user.access_changed',
+      ]);
+      const changed = (await audit({ aggregateId: someone.id, type: 'user.access_changed' }))
+        .data[0];
+      expect(changed).toMatchObject({ actorId: admin.id, data: { roles: ['user', 'admin'] } });
+    });
+
     it('is for admins only', async () => {
       await t.http.get('/v1/events').set(user.auth).expect(403);
       await t.http.get('/v1/events').expect(401);

@@ -1,6 +1,6 @@
 import { UsersService } from '@keel/users';
+import { Outbox, recordEvent } from '@keel/events';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { InvalidCredentialsError } from '../../auth.errors';
 import { PasswordHasher } from '../../password-hasher';
 import { TokensService } from '../../tokens.service';
@@ -10,7 +10,7 @@ import { ChangePasswordCommand } from './change-password.command';
 @CommandHandler(ChangePasswordCommand)
 export class ChangePasswordHandler implements ICommandHandler<ChangePasswordCommand> {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokensService,
@@ -22,9 +22,16 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePasswordComm
       throw new InvalidCredentialsError();
     }
     const passwordHash = await this.hasher.hash(input.newPassword);
-    await this.dataSource.transaction(async (tx) => {
+    await this.outbox.transaction(async (tx) => {
       await this.users.setPasswordHash(userId, passwordHash, tx);
       await this.tokens.revokeAllForUser(tx, userId);
+      await recordEvent(tx, {
+        type: 'auth.password_changed',
+        aggregateType: 'user',
+        aggregateId: userId,
+        actorId: userId,
+        data: {},
+      });
     });
   }
 }

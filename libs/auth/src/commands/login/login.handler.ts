@@ -1,4 +1,5 @@
 import { UsersService } from '@keel/users';
+import { Outbox, recordEvent } from '@keel/events';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { AccountDisabledError, InvalidCredentialsError } from '../../auth.errors';
@@ -11,6 +12,7 @@ import { LoginCommand } from './login.command';
 export class LoginHandler implements ICommandHandler<LoginCommand> {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokensService,
@@ -20,8 +22,19 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
     const user = await this.users.findWithPassword({ email: credentials.email });
     // Unknown email and wrong password take the same time and give the same answer.
     const valid = await this.hasher.verify(user?.passwordHash, credentials.password);
-    if (!user || !valid) throw new InvalidCredentialsError();
-    if (user.disabled) throw new AccountDisabledError();
+    if (!user || !valid || user.disabled) {
+      // A security event for the audit log; the answer does not say which check failed.
+      await this.outbox.transaction((tx) =>
+        recordEvent(tx, {
+          type: 'auth.login_failed',
+          aggregateType: 'user',
+          aggregateId: user?.id ?? credentials.email.trim().toLowerCase().slice(0, 100),
+          actorId: null,
+          data: { reason: !user ? 'unknown_email' : !valid ? 'wrong_password' : 'disabled' },
+        }),
+      );
+      throw user && valid ? new AccountDisabledError() : new InvalidCredentialsError();
+    }
     return this.tokens.issue(this.dataSource.manager, user.id);
   }
 }

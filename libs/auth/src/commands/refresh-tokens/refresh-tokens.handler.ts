@@ -1,7 +1,7 @@
 import { User } from '@keel/users';
 import { Logger } from '@nestjs/common';
+import { Outbox, recordEvent } from '@keel/events';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { InvalidRefreshTokenError, RefreshTokenReusedError } from '../../auth.errors';
 import type { TokenResponseDto } from '../../dto/auth.dto';
 import { RefreshToken } from '../../entities/refresh-token.entity';
@@ -14,14 +14,14 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
   private readonly logger = new Logger('Auth');
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
     private readonly tokens: TokensService,
   ) {}
 
   async execute({ refreshToken }: RefreshTokensCommand): Promise<TokenResponseDto> {
     const parsed = this.tokens.parseRefreshToken(refreshToken);
     if (!parsed) throw new InvalidRefreshTokenError();
-    const outcome = await this.dataSource.transaction(async (tx) => {
+    const outcome = await this.outbox.transaction(async (tx) => {
       const row = await tx.findOne(RefreshToken, {
         where: { id: parsed.id },
         lock: { mode: 'pessimistic_write' },
@@ -29,6 +29,13 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
       if (!row || !this.tokens.secretMatches(row, parsed.secret)) return 'invalid' as const;
       if (row.usedAt !== null && row.revokedAt === null) {
         await this.tokens.revokeFamily(tx, row.familyId);
+        await recordEvent(tx, {
+          type: 'auth.refresh_reused',
+          aggregateType: 'user',
+          aggregateId: row.userId,
+          actorId: null,
+          data: { familyId: row.familyId },
+        });
         return { reused: row } as const;
       }
       if (row.revokedAt !== null || row.expiresAt.getTime() <= Date.now())

@@ -1,7 +1,6 @@
 import { sqlStateOf } from '@keel/core';
+import { Outbox, recordEvent } from '@keel/events';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { User } from '../../entities/user.entity';
 import { UserAccessRevokedEvent } from '../../events/user-access-revoked.event';
 import { SelfLockoutError, UserHasItemsError, UserNotFoundError } from '../../users.errors';
@@ -13,17 +12,26 @@ const STILL_REFERENCED = new Set(['23001', '23503']);
 @CommandHandler(DeleteUserCommand)
 export class DeleteUserHandler implements ICommandHandler<DeleteUserCommand> {
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
     private readonly eventBus: EventBus,
+    private readonly outbox: Outbox,
   ) {}
 
   async execute({ actorId, userId }: DeleteUserCommand): Promise<void> {
     if (actorId === userId) throw new SelfLockoutError();
-    const result = await this.users.delete({ id: userId }).catch((error: unknown) => {
-      // Items reference their owner with ON DELETE RESTRICT.
-      throw STILL_REFERENCED.has(sqlStateOf(error) ?? '') ? new UserHasItemsError() : error;
+    await this.outbox.transaction(async (tx) => {
+      const result = await tx.delete(User, { id: userId }).catch((error: unknown) => {
+        // Items reference their owner with ON DELETE RESTRICT.
+        throw STILL_REFERENCED.has(sqlStateOf(error) ?? '') ? new UserHasItemsError() : error;
+      });
+      if (!result.affected) throw new UserNotFoundError();
+      await recordEvent(tx, {
+        type: 'user.deleted',
+        aggregateType: 'user',
+        aggregateId: userId,
+        actorId,
+        data: {},
+      });
     });
-    if (!result.affected) throw new UserNotFoundError();
     this.eventBus.publish(new UserAccessRevokedEvent(userId, 'deleted'));
   }
 }

@@ -1,6 +1,5 @@
+import { Outbox, recordEvent } from '@keel/events';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { mapUser, type UserResponseDto } from '../../dto/user-response.dto';
 import { User } from '../../entities/user.entity';
 import { UserAccessRevokedEvent } from '../../events/user-access-revoked.event';
@@ -10,8 +9,8 @@ import { UpdateUserCommand } from './update-user.command';
 @CommandHandler(UpdateUserCommand)
 export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand> {
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
     private readonly eventBus: EventBus,
+    private readonly outbox: Outbox,
   ) {}
 
   async execute({ actorId, userId, changes }: UpdateUserCommand): Promise<UserResponseDto> {
@@ -22,7 +21,7 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand> {
     ) {
       throw new SelfLockoutError();
     }
-    const user = await this.users.manager.transaction(async (tx) => {
+    const user = await this.outbox.transaction(async (tx) => {
       const current = await tx.findOne(User, {
         where: { id: userId },
         lock: { mode: 'pessimistic_write' },
@@ -34,6 +33,17 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand> {
       if (changes.disabled !== undefined) update.disabled = changes.disabled;
       if (Object.keys(update).length > 0) {
         await tx.update(User, { id: userId }, { ...update, version: current.version + 1 });
+        await recordEvent(tx, {
+          // Roles and the disabled flag are security changes: named as such in the audit log.
+          type:
+            update.roles !== undefined || update.disabled !== undefined
+              ? 'user.access_changed'
+              : 'user.updated',
+          aggregateType: 'user',
+          aggregateId: userId,
+          actorId,
+          data: { ...update },
+        });
       }
       return tx.findOneByOrFail(User, { id: userId });
     });

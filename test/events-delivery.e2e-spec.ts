@@ -1,0 +1,154 @@
+import {
+  ADMIN,
+  createTestDatabase,
+  eventually,
+  openEventStream,
+  profile,
+  signUp,
+  startApiProcess,
+  startTestApp,
+  TcpProxy,
+  type SignedIn,
+  type TestApp,
+} from '@keel/testing';
+import { connect, type ChannelModel } from 'amqplib';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+// Needs what replicas share: Postgres and RabbitMQ (full profile).
+const rabbitUrl = process.env.RABBITMQ_URL;
+const withBroker = profile.databaseUrl && rabbitUrl ? describe : describe.skip;
+
+/** A consumer of the test's own on the real broker: collects the ids of item events. */
+async function observe(): Promise<{ model: ChannelModel; seen: Set<string> }> {
+  const model = await connect(rabbitUrl ?? '');
+  const channel = await model.createChannel();
+  await channel.assertExchange('keel.events', 'topic', { durable: true });
+  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+  await channel.bindQueue(queue, 'keel.events', 'item.*');
+  const seen = new Set<string>();
+  await channel.consume(queue, (message) => {
+    if (!message) return;
+    seen.add((JSON.parse(message.content.toString('utf8')) as { aggregateId: string }).aggregateId);
+    channel.ack(message);
+  });
+  return { model, seen };
+}
+
+withBroker('event delivery across processes', () => {
+  it('delivers an event committed just before the process was killed, after a restart', async () => {
+    const database = await createTestDatabase(profile.databaseUrl ?? '');
+    const dataDir = mkdtempSync(join(tmpdir(), 'keel-crash-'));
+    const target = new URL(rabbitUrl ?? '');
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5672));
+    const viaProxy = new URL(rabbitUrl ?? '');
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(await proxy.start());
+    const observer = await observe();
+    const env = {
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+    };
+    const db = new Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      // The broker is unreachable from the first process: its events stay in the outbox.
+      await proxy.cut();
+      const first = await startApiProcess({ ...env, RABBITMQ_URL: viaProxy.toString() });
+      const login = await fetch(`${first.url}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(ADMIN),
+      });
+      const { accessToken } = (await login.json()) as { accessToken: string };
+      const created = await fetch(`${first.url}/v1/items`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+        body: JSON.stringify({ name: 'survives a crash', price: '1.00' }),
+      });
+      expect(created.status).toBe(201);
+      const { id } = (await created.json()) as { id: string };
+      const pending = await db.query('SELECT published_at FROM outbox WHERE aggregate_id = $1', [
+        id,
+      ]);
+      expect(pending.rows).toEqual([{ published_at: null }]);
+
+      first.child.kill('SIGKILL');
+      await first.exited;
+      expect(observer.seen.has(id)).toBe(false);
+
+      const second = await startApiProcess({ ...env, RABBITMQ_URL: rabbitUrl ?? '' });
+      try {
+        await eventually(() => observer.seen.has(id), 20_000);
+        const published = await db.query(
+          'SELECT published_at FROM outbox WHERE aggregate_id = $1',
+          [id],
+        );
+        expect(published.rows[0]?.published_at).toBeInstanceOf(Date);
+      } finally {
+        second.child.kill('SIGTERM');
+        await second.exited;
+      }
+    } finally {
+      await db.end();
+      await observer.model.close();
+      await proxy.cut();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  describe('two instances sharing Postgres, Redis and RabbitMQ', () => {
+    let a: TestApp;
+    let b: TestApp;
+    let user: SignedIn;
+    let bUrl: string;
+
+    beforeAll(async () => {
+      a = await startTestApp();
+      b = await startTestApp({
+        DATABASE_URL: a.env.DATABASE_URL ?? '',
+        REDIS_KEY_PREFIX: a.env.REDIS_KEY_PREFIX ?? '',
+        JWT_SECRET: a.env.JWT_SECRET ?? '',
+        // Long local entries: only invalidation can make b's next read fresh.
+        CACHE_LOCAL_TTL_MS: '600000',
+      });
+      await b.app.listen(0, '127.0.0.1');
+      bUrl = (await b.app.getUrl()).replace('[::1]', '127.0.0.1');
+      user = await signUp(a.http);
+    });
+    afterAll(async () => {
+      await b.close();
+      await a.close();
+    });
+
+    it('shows a write on one instance on the other at once, and streams it to its clients', async () => {
+      const stream = await openEventStream(`${bUrl}/v1/events/stream`, user.auth);
+      try {
+        const item = (
+          await a.http
+            .post('/v1/items')
+            .set(user.auth)
+            .send({ name: 'v1', price: '1.00' })
+            .expect(201)
+        ).body as { id: string };
+        await b.http.get(`/v1/items/${item.id}`).expect(200);
+        await b.http.get(`/v1/items/${item.id}`).expect(200);
+        await a.http.patch(`/v1/items/${item.id}`).set(user.auth).send({ name: 'v2' }).expect(200);
+        expect((await b.http.get(`/v1/items/${item.id}`).expect(200)).body.name).toBe('v2');
+        const event = await stream.next(
+          (e) => e.data.aggregateId === item.id && e.event === 'item.updated',
+        );
+        expect(event.data.data).toMatchObject({ item: { name: 'v2', version: 2 } });
+      } finally {
+        stream.close();
+      }
+    });
+  });
+});

@@ -39,6 +39,8 @@ export class RabbitMqTransport extends EventTransport {
 
   async start(): Promise<void> {
     const connection = await connect(this.url, {
+      // Without it, Nagle's algorithm and delayed ACKs add ~40 ms to every confirm.
+      noDelay: true,
       recovery: {
         waitForConnect: false,
         maxRetries: Infinity,

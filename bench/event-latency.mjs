@@ -65,7 +65,8 @@ for (let i = 0; i < count; i++) {
 stream.destroy();
 
 latencies.sort((a, b) => a - b);
-const at = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+const at = (p) =>
+  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
 console.log(
   JSON.stringify({
     events: count,

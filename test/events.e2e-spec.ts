@@ -27,7 +27,7 @@ describe('events', () => {
   let base: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ EVENTS_STREAM_HEARTBEAT_MS: '200' });
     await t.app.listen(0, '127.0.0.1');
     base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
     admin = await signInAdmin(t.http);
@@ -183,6 +183,15 @@ describe('events', () => {
         const item = await createItem('streamed');
         const event = await stream.next((e) => e.data.aggregateId === item.id);
         expect(event).toMatchObject({ event: 'item.created', id: event.data.seq });
+      } finally {
+        stream.close();
+      }
+    });
+
+    it('sends heartbeats while nothing happens', async () => {
+      const stream = await openEventStream(`${base}/v1/events/stream`, user.auth);
+      try {
+        await eventually(() => stream.comments() >= 2, 5_000);
       } finally {
         stream.close();
       }

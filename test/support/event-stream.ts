@@ -17,6 +17,8 @@ export interface StreamedEvent {
 export interface EventStreamClient {
   status: number;
   events: StreamedEvent[];
+  /** Comment lines received (heartbeats). */
+  comments: () => number;
   /** Resolves with the first event (already received or coming) that matches. */
   next(match: (e: StreamedEvent) => boolean, timeoutMs?: number): Promise<StreamedEvent>;
   close(): void;
@@ -31,6 +33,7 @@ export function openEventStream(
     req.on('error', reject);
     req.on('response', (res: IncomingMessage) => {
       const events: StreamedEvent[] = [];
+      let comments = 0;
       const waiters: Array<() => void> = [];
       let buffer = '';
       res.setEncoding('utf8');
@@ -40,6 +43,7 @@ export function openEventStream(
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
+          if (block.startsWith(':')) comments++;
           const fields = Object.fromEntries(
             block
               .split('\n')
@@ -58,6 +62,7 @@ export function openEventStream(
       resolve({
         status: res.statusCode ?? 0,
         events,
+        comments: () => comments,
         next: async (match, timeoutMs = 10_000) => {
           const deadline = Date.now() + timeoutMs;
           for (;;) {

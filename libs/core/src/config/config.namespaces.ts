@@ -6,6 +6,7 @@ export const appConfig = registerAs('app', () => parseEnv().app);
 export const databaseConfig = registerAs('database', () => parseEnv().database);
 export const redisConfig = registerAs('redis', () => parseEnv().redis);
 export const rabbitmqConfig = registerAs('rabbitmq', () => parseEnv().rabbitmq);
+export const eventsConfig = registerAs('events', () => parseEnv().events);
 export const cacheConfig = registerAs('cache', () => parseEnv().cache);
 export const authConfig = registerAs('auth', () => parseEnv().auth);
 
@@ -14,6 +15,7 @@ export const allConfigNamespaces = [
   databaseConfig,
   redisConfig,
   rabbitmqConfig,
+  eventsConfig,
   cacheConfig,
   authConfig,
 ];

@@ -34,6 +34,12 @@ export interface KeelEnv {
   };
   redis: { url: string | undefined; commandTimeoutMs: number; keyPrefix: string };
   rabbitmq: { url: string | undefined };
+  events: {
+    /** Comment lines on idle event streams, so proxies do not close them. */
+    streamHeartbeatMs: number;
+    /** Unsent bytes a stream client may fall behind before it is disconnected. */
+    streamMaxBufferBytes: number;
+  };
   cache: {
     /** Lifetime of shared (Redis) entries, and of in-process ones when they are the only level. */
     ttlSeconds: number;
@@ -193,6 +199,10 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     keyPrefix: r.string('REDIS_KEY_PREFIX', 'keel:'),
   };
   const rabbitmq: KeelEnv['rabbitmq'] = { url: r.url('RABBITMQ_URL', ['amqp:', 'amqps:']) };
+  const events: KeelEnv['events'] = {
+    streamHeartbeatMs: r.int('EVENTS_STREAM_HEARTBEAT_MS', 15_000, 100, 300_000),
+    streamMaxBufferBytes: r.int('EVENTS_STREAM_MAX_BUFFER_BYTES', 262_144, 1_024, 67_108_864),
+  };
   const cache: KeelEnv['cache'] = {
     ttlSeconds: r.int('CACHE_TTL_SECONDS', 60, 1, 86_400),
     localTtlMs: r.int('CACHE_LOCAL_TTL_MS', 5_000, 0, 3_600_000),
@@ -240,7 +250,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     auth.jwtSecret = loadOrCreateSecret(dataDir);
     auth.jwtSecretGenerated = true;
   }
-  return { app, database, redis, rabbitmq, cache, auth };
+  return { app, database, redis, rabbitmq, events, cache, auth };
 }
 
 /** Outside production an absent JWT_SECRET is generated once and kept in DATA_DIR. */

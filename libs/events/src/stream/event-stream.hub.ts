@@ -1,19 +1,18 @@
-import type { AuthUser } from '@keel/core';
+import { eventsConfig, type AuthUser } from '@keel/core';
 import {
+  Inject,
   Injectable,
   Logger,
   type BeforeApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import type { ServerResponse } from 'node:http';
 import { DataSource } from 'typeorm';
 import { toIntegrationEvent, type IntegrationEvent } from '../domain-event';
 import { OutboxEvent } from '../entities/outbox-event.entity';
 import { EventDispatcher } from '../event-dispatcher';
 
-const HEARTBEAT_MS = 15_000;
-/** A client whose unsent output passes this is dropped; it resumes with Last-Event-ID. */
-const MAX_BUFFERED_BYTES = 256 * 1024;
 const MAX_REPLAY = 1_000;
 
 interface Client {
@@ -46,6 +45,8 @@ export class EventStreamHub implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     private readonly dispatcher: EventDispatcher,
     private readonly dataSource: DataSource,
+    /** A client whose unsent output passes `streamMaxBufferBytes` is dropped; it resumes with Last-Event-ID. */
+    @Inject(eventsConfig.KEY) private readonly cfg: ConfigType<typeof eventsConfig>,
   ) {}
 
   onModuleInit(): void {
@@ -54,7 +55,7 @@ export class EventStreamHub implements OnModuleInit, BeforeApplicationShutdown {
     });
     this.heartbeat = setInterval(() => {
       for (const client of this.clients) this.write(client, ': heartbeat\n\n');
-    }, HEARTBEAT_MS).unref();
+    }, this.cfg.streamHeartbeatMs).unref();
   }
 
   /** Streams are ended before the server closes, so a shutdown is not held up by them. */
@@ -95,7 +96,7 @@ export class EventStreamHub implements OnModuleInit, BeforeApplicationShutdown {
 
   private write(client: Client, text: string): void {
     if (client.res.writableEnded) return;
-    if (client.res.writableLength > MAX_BUFFERED_BYTES) {
+    if (client.res.writableLength > this.cfg.streamMaxBufferBytes) {
       this.logger.warn({ userId: client.user.id }, 'event stream client too slow; disconnected');
       this.clients.delete(client);
       client.res.destroy();

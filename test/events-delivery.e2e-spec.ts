@@ -86,11 +86,14 @@ withBroker('event delivery across processes', () => {
       const second = await startApiProcess({ ...env, RABBITMQ_URL: rabbitUrl ?? '' });
       try {
         await eventually(() => observer.seen.has(id), 20_000);
-        const published = await db.query(
-          'SELECT published_at FROM outbox WHERE aggregate_id = $1',
-          [id],
-        );
-        expect(published.rows[0]?.published_at).toBeInstanceOf(Date);
+        // The relay stamps the row once the broker confirmed it, in its own commit.
+        await eventually(async () => {
+          const { rows } = await db.query<{ published_at: Date | null }>(
+            'SELECT published_at FROM outbox WHERE aggregate_id = $1',
+            [id],
+          );
+          return rows[0]?.published_at instanceof Date;
+        });
       } finally {
         second.child.kill('SIGTERM');
         await second.exited;

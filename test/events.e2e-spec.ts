@@ -183,6 +183,7 @@ describe('events', () => {
         const item = await createItem('streamed');
         const event = await stream.next((e) => e.data.aggregateId === item.id);
         expect(event).toMatchObject({ event: 'item.created', id: event.data.seq });
+        expect(event.data).toMatchObject({ publishedAt: expect.any(String) });
       } finally {
         stream.close();
       }

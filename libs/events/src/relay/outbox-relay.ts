@@ -112,10 +112,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         .setOnLocked('skip_locked')
         .getMany();
       const published: string[] = [];
+      const publishedAt = new Date();
       let failed = false;
       for (const row of rows) {
+        // Consumers see the time the row is stamped with.
+        const event = { ...toIntegrationEvent(row), publishedAt: publishedAt.toISOString() };
         try {
-          await this.policy.execute(() => this.transport.publish(toIntegrationEvent(row)));
+          await this.policy.execute(() => this.transport.publish(event));
           published.push(row.seq);
         } catch {
           failed = true;
@@ -123,7 +126,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         }
       }
       if (published.length > 0) {
-        await tx.update(OutboxEvent, { seq: In(published) }, { publishedAt: new Date() });
+        await tx.update(OutboxEvent, { seq: In(published) }, { publishedAt });
       }
       return { more: rows.length === BATCH && !failed, failed };
     });

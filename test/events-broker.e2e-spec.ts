@@ -5,7 +5,8 @@ import {
   signInAdmin,
   signUp,
   startTestApp,
-  TcpProxy,
+  proxyFor,
+  type TcpProxy,
   type SignedIn,
   type TestApp,
 } from '@keel/testing';
@@ -33,15 +34,10 @@ withRabbit('events through RabbitMQ', () => {
   const observed: Delivered[] = [];
 
   beforeAll(async () => {
-    const target = new URL(rabbitUrl ?? '');
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5672));
-    const port = await proxy.start();
-    const viaProxy = new URL(rabbitUrl ?? '');
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(port);
-    t = await startTestApp({ RABBITMQ_URL: viaProxy.toString() });
-    await t.app.listen(0, '127.0.0.1');
-    base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
+    let viaProxy: string;
+    ({ proxy, url: viaProxy } = await proxyFor(rabbitUrl ?? '', 5672));
+    t = await startTestApp({ RABBITMQ_URL: viaProxy });
+    base = await t.listen();
     user = await signUp(t.http);
     admin = await signInAdmin(t.http);
 

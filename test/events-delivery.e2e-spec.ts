@@ -7,7 +7,7 @@ import {
   signUp,
   startApiProcess,
   startTestApp,
-  TcpProxy,
+  proxyFor,
   type SignedIn,
   type TestApp,
 } from '@keel/testing';
@@ -42,11 +42,7 @@ withBroker('event delivery across processes', () => {
   it('delivers an event committed just before the process was killed, after a restart', async () => {
     const database = await createTestDatabase(profile.databaseUrl ?? '');
     const dataDir = mkdtempSync(join(tmpdir(), 'keel-crash-'));
-    const target = new URL(rabbitUrl ?? '');
-    const proxy = new TcpProxy(target.hostname, Number(target.port || 5672));
-    const viaProxy = new URL(rabbitUrl ?? '');
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(await proxy.start());
+    const { proxy, url: viaProxy } = await proxyFor(rabbitUrl ?? '', 5672);
     const observer = await observe();
     const env = {
       DATABASE_URL: database.url,
@@ -60,7 +56,7 @@ withBroker('event delivery across processes', () => {
     try {
       // The broker is unreachable from the first process: its events stay in the outbox.
       await proxy.cut();
-      const first = await startApiProcess({ ...env, RABBITMQ_URL: viaProxy.toString() });
+      const first = await startApiProcess({ ...env, RABBITMQ_URL: viaProxy });
       const login = await fetch(`${first.url}/v1/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -122,8 +118,7 @@ withBroker('event delivery across processes', () => {
         // Long local entries: only invalidation can make b's next read fresh.
         CACHE_LOCAL_TTL_MS: '600000',
       });
-      await b.app.listen(0, '127.0.0.1');
-      bUrl = (await b.app.getUrl()).replace('[::1]', '127.0.0.1');
+      bUrl = await b.listen();
       user = await signUp(a.http);
     });
     afterAll(async () => {

@@ -28,8 +28,7 @@ describe('events', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ EVENTS_STREAM_HEARTBEAT_MS: '200' });
-    await t.app.listen(0, '127.0.0.1');
-    base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
+    base = await t.listen();
     admin = await signInAdmin(t.http);
     user = await signUp(t.http);
   });

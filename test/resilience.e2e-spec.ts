@@ -4,7 +4,8 @@ import {
   profile,
   signUp,
   startTestApp,
-  TcpProxy,
+  proxyFor,
+  type TcpProxy,
   type TestApp,
 } from '@keel/testing';
 
@@ -19,14 +20,10 @@ withPostgres('when Postgres becomes unreachable', () => {
   beforeAll(async () => {
     const database = await createTestDatabase(profile.databaseUrl ?? '');
     drop = database.drop;
-    const target = new URL(database.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    const port = await proxy.start();
-    const viaProxy = new URL(database.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(port);
+    let viaProxy: string;
+    ({ proxy, url: viaProxy } = await proxyFor(database.url, 5432));
     t = await startTestApp({
-      DATABASE_URL: viaProxy.toString(),
+      DATABASE_URL: viaProxy,
       DATABASE_CONNECT_TIMEOUT_MS: '500',
     });
   });

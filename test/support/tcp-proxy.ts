@@ -59,3 +59,19 @@ export class TcpProxy {
     this.server = undefined;
   }
 }
+
+/**
+ * Starts a proxy in front of the service at `url` and returns the same URL pointed at the
+ * proxy (credentials and path kept), for the app under test to use.
+ */
+export async function proxyFor(
+  url: string,
+  defaultPort: number,
+): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(url);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || defaultPort));
+  const viaProxy = new URL(url);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(await proxy.start());
+  return { proxy, url: viaProxy.toString() };
+}

@@ -17,6 +17,8 @@ export interface TestApp {
   /** The environment the app was started with. */
   env: Record<string, string>;
   close: () => Promise<void>;
+  /** Also listens on a free local port (for clients supertest cannot be, like SSE); returns its URL. */
+  listen: () => Promise<string>;
 }
 
 /** What the process had before any test app changed it; each app starts from this. */
@@ -63,6 +65,10 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     app,
     http: request(app.getHttpServer()),
     env,
+    listen: async () => {
+      await app.listen(0, '127.0.0.1');
+      return (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    },
     close: async () => {
       await app.close();
       await database?.drop();

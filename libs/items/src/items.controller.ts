@@ -22,6 +22,7 @@ import {
   Post,
   Query,
   Res,
+  StreamableFile,
   UseInterceptors,
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
@@ -33,6 +34,7 @@ import {
   ApiNotModifiedResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -40,7 +42,8 @@ import { CreateItemCommand } from './commands/create-item/create-item.command';
 import { DeleteItemCommand } from './commands/delete-item/delete-item.command';
 import { UpdateItemCommand } from './commands/update-item/update-item.command';
 import { CreateItemDto, ItemPageDto, ItemResponseDto, UpdateItemDto } from './dto/item.dto';
-import { ListItemsQueryDto } from './dto/list-items-query.dto';
+import { ExportItemsQueryDto, ListItemsQueryDto } from './dto/list-items-query.dto';
+import { ExportItemsQuery } from './queries/export-items/export-items.query';
 import { ITEMS_LIST_TAG, itemTag } from './items.cache';
 import { GetItemQuery } from './queries/get-item/get-item.query';
 import { ListItemsQuery } from './queries/list-items/list-items.query';
@@ -78,6 +81,20 @@ export class ItemsController {
         q: query.q,
       }),
     );
+  }
+
+  @Get('export')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Download every matching item as CSV or NDJSON',
+    description:
+      'Same `sort` and `q` as the list. Streamed in batches: memory stays flat whatever the size, and a client that disconnects stops the reads.',
+  })
+  @ApiProduces('text/csv', 'application/x-ndjson')
+  @ApiOkResponse({ description: 'The items, one per line (CSV with a header row)' })
+  @ApiProblems(400, 401)
+  export(@Query() query: ExportItemsQueryDto): Promise<StreamableFile> {
+    return this.queries.execute(new ExportItemsQuery(query.format, query.sort, query.q));
   }
 
   @Get(':id')

@@ -9,6 +9,7 @@ import { ItemsController } from './items.controller';
 import { ItemsCacheListener } from './items-cache.listener';
 import { GetItemHandler } from './queries/get-item/get-item.handler';
 import { ListItemsHandler } from './queries/list-items/list-items.handler';
+import { ExportItemsHandler } from './queries/export-items/export-items.handler';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Item]), IdempotencyModule],
@@ -19,6 +20,7 @@ import { ListItemsHandler } from './queries/list-items/list-items.handler';
     DeleteItemHandler,
     GetItemHandler,
     ListItemsHandler,
+    ExportItemsHandler,
     ItemsCacheListener,
   ],
 })

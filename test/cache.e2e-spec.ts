@@ -5,6 +5,7 @@ import {
   startTestApp,
   TcpProxy,
   startTestRedis,
+  createItem,
   eventually,
   type SignedIn,
   type TestApp,
@@ -55,9 +56,7 @@ withRedis('response cache with Redis failing', () => {
     await redis.close();
   });
 
-  const create = async (name: string) =>
-    (await t.http.post('/v1/items').set(user.auth).send({ name, price: '1.00' }).expect(201))
-      .body as ItemBody;
+  const create = (name: string) => createItem(t.http, user, { name });
   const sharedEntries = async () => {
     await inspect.connect().catch(() => undefined);
     return inspect.keys(`${t.env.REDIS_KEY_PREFIX}cache*entry:*`);
@@ -165,13 +164,7 @@ withRedis('response cache cut off from Redis', () => {
   });
 
   it('does not serve an entry that a write during the cut should have invalidated', async () => {
-    const item = (
-      await t.http
-        .post('/v1/items')
-        .set(user.auth)
-        .send({ name: 'before', price: '1.00' })
-        .expect(201)
-    ).body as ItemBody;
+    const item = await createItem(t.http, user, { name: 'before' });
     await t.http.get(`/v1/items/${item.id}`).expect(200);
     await eventually(
       async () => (await t.http.get(`/v1/items/${item.id}`)).headers['x-cache'] === 'HIT',
@@ -221,9 +214,7 @@ withPostgres('response cache shared by two instances', () => {
   });
 
   it('shares entries: a read on one instance fills the cache for the other', async () => {
-    const item = (
-      await a.http.post('/v1/items').set(user.auth).send({ name: 'x', price: '1.00' }).expect(201)
-    ).body as ItemBody;
+    const item = await createItem(a.http, user, { name: 'x' });
     expect((await b.http.get(`/v1/items/${item.id}`).expect(200)).headers['x-cache']).toBe('MISS');
     await eventually(
       async () => (await a.http.get(`/v1/items/${item.id}`)).headers['x-cache'] === 'HIT',
@@ -231,9 +222,7 @@ withPostgres('response cache shared by two instances', () => {
   });
 
   it('a read on another instance right after a write sees the write', async () => {
-    const item = (
-      await a.http.post('/v1/items').set(user.auth).send({ name: 'v1', price: '1.00' }).expect(201)
-    ).body as ItemBody;
+    const item = await createItem(a.http, user, { name: 'v1' });
     const q = item.id;
     for (let round = 2; round <= 6; round++) {
       // Both instances hold the item and a list page in their local level.

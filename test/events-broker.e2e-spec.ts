@@ -1,4 +1,5 @@
 import {
+  createItem,
   eventually,
   openEventStream,
   profile,
@@ -69,13 +70,7 @@ withRabbit('events through RabbitMQ', () => {
   it('keeps accepting writes while the broker is unreachable and delivers them all, in order, once', async () => {
     const stream = await openEventStream(`${base}/v1/events/stream`, user.auth);
     try {
-      const item = (
-        await t.http
-          .post('/v1/items')
-          .set(user.auth)
-          .send({ name: 'v1', price: '1.00' })
-          .expect(201)
-      ).body as { id: string };
+      const item = await createItem(t.http, user, { name: 'v1' });
       await eventually(() => observed.some((e) => e.aggregateId === item.id));
 
       await proxy.cut();
@@ -128,23 +123,11 @@ withRabbit('events through RabbitMQ', () => {
   it('gives a redelivered event no second effect', async () => {
     const stream = await openEventStream(`${base}/v1/events/stream`, user.auth);
     try {
-      const item = (
-        await t.http
-          .post('/v1/items')
-          .set(user.auth)
-          .send({ name: 'once', price: '1.00' })
-          .expect(201)
-      ).body as { id: string };
+      const item = await createItem(t.http, user, { name: 'once' });
       const first = await stream.next((e) => e.data.aggregateId === item.id);
       // The broker delivers the same message again (as after a lost ack).
       channel.publish('keel.events', first.data.type, Buffer.from(JSON.stringify(first.data)));
-      const marker = (
-        await t.http
-          .post('/v1/items')
-          .set(user.auth)
-          .send({ name: 'marker', price: '1.00' })
-          .expect(201)
-      ).body as { id: string };
+      const marker = await createItem(t.http, user, { name: 'marker' });
       await stream.next((e) => e.data.aggregateId === marker.id);
       await new Promise((r) => setTimeout(r, 200));
       expect(stream.events.filter((e) => e.data.id === first.data.id)).toHaveLength(1);

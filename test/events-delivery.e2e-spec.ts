@@ -1,5 +1,6 @@
 import {
   ADMIN,
+  createItem,
   createTestDatabase,
   eventually,
   openEventStream,
@@ -129,13 +130,7 @@ withBroker('event delivery across processes', () => {
     it('shows a write on one instance on the other at once, and streams it to its clients', async () => {
       const stream = await openEventStream(`${bUrl}/v1/events/stream`, user.auth);
       try {
-        const item = (
-          await a.http
-            .post('/v1/items')
-            .set(user.auth)
-            .send({ name: 'v1', price: '1.00' })
-            .expect(201)
-        ).body as { id: string };
+        const item = await createItem(a.http, user, { name: 'v1' });
         await b.http.get(`/v1/items/${item.id}`).expect(200);
         await b.http.get(`/v1/items/${item.id}`).expect(200);
         await a.http.patch(`/v1/items/${item.id}`).set(user.auth).send({ name: 'v2' }).expect(200);

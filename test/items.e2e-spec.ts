@@ -1,4 +1,6 @@
 import {
+  countQueries,
+  selectsItems,
   signInAdmin,
   signUp,
   startTestApp,
@@ -454,25 +456,15 @@ describe('items', () => {
 
     it('makes one database query for concurrent misses of one key', async () => {
       const item = await create(owner, { name: 'Popular', price: '1.00' });
-      let selects = 0;
-      const original = db.driver.createQueryRunner.bind(db.driver);
-      const spy = jest.spyOn(db.driver, 'createQueryRunner').mockImplementation((mode) => {
-        const runner = original(mode);
-        const query = runner.query.bind(runner);
-        runner.query = ((sql: string, ...rest: unknown[]) => {
-          if (/FROM "items"/.test(sql) && sql.includes('SELECT')) selects += 1;
-          return (query as (...a: unknown[]) => Promise<unknown>)(sql, ...rest);
-        }) as typeof runner.query;
-        return runner;
-      });
+      const selects = countQueries(db, selectsItems);
       try {
         const responses = await Promise.all(
           Array.from({ length: 20 }, () => t.http.get(`/v1/items/${item.id}`)),
         );
         expect(responses.every((r) => r.status === 200 && r.body.id === item.id)).toBe(true);
-        expect(selects).toBe(1);
+        expect(selects.count()).toBe(1);
       } finally {
-        spy.mockRestore();
+        selects.restore();
       }
     });
   });

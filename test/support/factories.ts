@@ -95,3 +95,17 @@ export async function eventually(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Creates an item as `who` (price 1.00 unless given) and returns its body. */
+export async function createItem(
+  http: TestAgent,
+  who: SignedIn,
+  fields: { name: string; price?: string; description?: string },
+): Promise<{ id: string; name: string; version: number }> {
+  const res = await http
+    .post('/v1/items')
+    .set(who.auth)
+    .send({ price: '1.00', ...fields })
+    .expect(201);
+  return res.body as { id: string; name: string; version: number };
+}

@@ -5,3 +5,4 @@ export * from './api-process';
 export * from './tcp-proxy';
 export * from './redis-server';
 export * from './event-stream';
+export * from './query-counter';

@@ -9,6 +9,7 @@ import {
 import { DatabaseModule } from '@keel/database';
 import { EventsModule } from '@keel/events';
 import { ItemsModule } from '@keel/items';
+import { JobsModule } from '@keel/jobs';
 import { UsersModule } from '@keel/users';
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -25,6 +26,7 @@ import { HealthModule } from './health/health.module';
     DatabaseModule,
     CqrsModule.forRoot(),
     EventsModule,
+    JobsModule,
     HealthModule,
     UsersModule,
     AuthModule,

@@ -2,7 +2,8 @@ import { RefreshToken } from '@keel/auth';
 import { IdempotencyKey } from '@keel/database';
 import { OutboxEvent } from '@keel/events';
 import { Item } from '@keel/items';
+import { Job } from '@keel/jobs';
 import { User } from '@keel/users';
 
 /** Every entity, for the TypeORM CLI and the schema test (the app loads them per feature module). */
-export const entities = [User, RefreshToken, Item, IdempotencyKey, OutboxEvent];
+export const entities = [User, RefreshToken, Item, IdempotencyKey, OutboxEvent, Job];

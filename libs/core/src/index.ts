@@ -18,6 +18,7 @@ export * from './rate-limit/rate-limit';
 export * from './resilience/dependency-policy';
 export * from './ids/uuidv7';
 export * from './http/validation';
+export * from './http/streamed-body';
 export * from './http/preconditions';
 export * from './cache/cache.module';
 export * from './cache/response-cache';

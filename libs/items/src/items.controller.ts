@@ -4,7 +4,10 @@ import {
   CurrentUser,
   EntityTagInterceptor,
   IfMatch,
+  mediaTypeOf,
   Public,
+  StreamedBody,
+  UnsupportedMediaTypeError,
   ValidationFailedError,
   uuidParam,
   type AuthUser,
@@ -21,13 +24,17 @@ import {
   Patch,
   Post,
   Query,
+  Req,
   Res,
   StreamableFile,
   UseInterceptors,
 } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
+  ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
   ApiCreatedResponse,
   ApiHeader,
   ApiNoContentResponse,
@@ -37,9 +44,11 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { JobResponseDto } from '@keel/jobs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CreateItemCommand } from './commands/create-item/create-item.command';
 import { DeleteItemCommand } from './commands/delete-item/delete-item.command';
+import { StartImportCommand } from './commands/start-import/start-import.command';
 import { UpdateItemCommand } from './commands/update-item/update-item.command';
 import { CreateItemDto, ItemPageDto, ItemResponseDto, UpdateItemDto } from './dto/item.dto';
 import { ExportItemsQueryDto, ListItemsQueryDto } from './dto/list-items-query.dto';
@@ -50,6 +59,8 @@ import { ListItemsQuery } from './queries/list-items/list-items.query';
 
 /** Printable ASCII without spaces at the ends, as the IETF draft and common APIs use. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e][\x20-\x7e]{0,253}[\x21-\x7e]?$/;
+
+const IMPORT_TYPES = { 'text/csv': 'csv', 'application/x-ndjson': 'ndjson' } as const;
 
 const ifMatchHeader = ApiHeader({
   name: 'If-Match',
@@ -95,6 +106,47 @@ export class ItemsController {
   @ApiProblems(400, 401)
   export(@Query() query: ExportItemsQueryDto): Promise<StreamableFile> {
     return this.queries.execute(new ExportItemsQuery(query.format, query.sort, query.q));
+  }
+
+  @Post('imports')
+  @HttpCode(202)
+  @StreamedBody()
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Import items from a CSV or NDJSON file, as a background job',
+    description: [
+      'CSV needs a header row with `name` and `price` (and optionally `description`); NDJSON is one JSON object per line.',
+      'Each row is checked exactly like the body of `POST /v1/items`; refused rows are reported with their line number and do not stop the others.',
+      'The upload is streamed and stored (at most `IMPORT_MAX_BYTES`, 100 MB by default); the answer is the queued job, with `Location: /v1/jobs/{id}`.',
+      'Watch it with `GET /v1/jobs/{id}` or the `job.*` events on `GET /v1/events/stream`.',
+    ].join('\n\n'),
+  })
+  @ApiConsumes(...Object.keys(IMPORT_TYPES))
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiAcceptedResponse({ type: JobResponseDto, description: 'With `Location` of the job' })
+  @ApiProblems(400, 401, 413, 415)
+  async import(
+    @CurrentUser() user: AuthUser,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JobResponseDto> {
+    const type = mediaTypeOf(request);
+    const format =
+      type !== undefined && type in IMPORT_TYPES
+        ? IMPORT_TYPES[type as keyof typeof IMPORT_TYPES]
+        : undefined;
+    if (format === undefined) throw new UnsupportedMediaTypeError(Object.keys(IMPORT_TYPES));
+    const length = request.headers['content-length'];
+    const job = await this.commands.execute(
+      new StartImportCommand(
+        user,
+        format,
+        request.raw,
+        length === undefined ? undefined : Number(length),
+      ),
+    );
+    void reply.header('location', `/v1/jobs/${job.id}`);
+    return job;
   }
 
   @Get(':id')

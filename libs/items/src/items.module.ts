@@ -10,6 +10,9 @@ import { ItemsCacheListener } from './items-cache.listener';
 import { GetItemHandler } from './queries/get-item/get-item.handler';
 import { ListItemsHandler } from './queries/list-items/list-items.handler';
 import { ExportItemsHandler } from './queries/export-items/export-items.handler';
+import { StartImportHandler } from './commands/start-import/start-import.handler';
+import { ImportItemsJob } from './imports/import-items.job';
+import { ItemParserPool } from './imports/parser-pool';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Item]), IdempotencyModule],
@@ -22,6 +25,9 @@ import { ExportItemsHandler } from './queries/export-items/export-items.handler'
     ListItemsHandler,
     ExportItemsHandler,
     ItemsCacheListener,
+    StartImportHandler,
+    ImportItemsJob,
+    ItemParserPool,
   ],
 })
 export class ItemsModule {}

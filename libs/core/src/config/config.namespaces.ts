@@ -8,6 +8,7 @@ export const redisConfig = registerAs('redis', () => parseEnv().redis);
 export const rabbitmqConfig = registerAs('rabbitmq', () => parseEnv().rabbitmq);
 export const eventsConfig = registerAs('events', () => parseEnv().events);
 export const cacheConfig = registerAs('cache', () => parseEnv().cache);
+export const jobsConfig = registerAs('jobs', () => parseEnv().jobs);
 export const authConfig = registerAs('auth', () => parseEnv().auth);
 
 export const allConfigNamespaces = [
@@ -17,5 +18,6 @@ export const allConfigNamespaces = [
   rabbitmqConfig,
   eventsConfig,
   cacheConfig,
+  jobsConfig,
   authConfig,
 ];

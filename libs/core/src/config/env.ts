@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 /**
@@ -50,6 +51,22 @@ export interface KeelEnv {
     timeoutMs: number;
     /** How long the circuit stays open after Redis failed before one call is tried again. */
     breakerHalfOpenMs: number;
+  };
+  jobs: {
+    /** Run job processors and the outbox relay in this process (the API's default). */
+    runWorkers: boolean;
+    /** Jobs one process runs at once. */
+    concurrency: number;
+    /** Tries of a job that fails on a passing fault (a bad file fails at once). */
+    attempts: number;
+    /** BullMQ lock: a job whose worker stops renewing it for this long is handed to another. */
+    lockMs: number;
+    /** Largest import upload; bigger ones get a 413. */
+    importMaxBytes: number;
+    /** Rows inserted per transaction (and per progress event). */
+    importBatchRows: number;
+    /** Worker threads that parse and validate uploads. */
+    parseThreads: number;
   };
   auth: {
     jwtSecret: string;
@@ -211,6 +228,16 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     breakerHalfOpenMs: r.int('CACHE_BREAKER_HALF_OPEN_MS', 5_000, 100, 600_000),
   };
 
+  const jobs: KeelEnv['jobs'] = {
+    runWorkers: r.bool('RUN_WORKERS', true),
+    concurrency: r.int('JOBS_CONCURRENCY', 2, 1, 64),
+    attempts: r.int('JOBS_ATTEMPTS', 5, 1, 100),
+    lockMs: r.int('JOBS_LOCK_MS', 30_000, 1_000, 600_000),
+    importMaxBytes: r.int('IMPORT_MAX_BYTES', 104_857_600, 1_024, 10_737_418_240),
+    importBatchRows: r.int('IMPORT_BATCH_ROWS', 1_000, 1, 10_000),
+    parseThreads: r.int('IMPORT_PARSE_THREADS', Math.max(1, availableParallelism() - 1), 1, 64),
+  };
+
   const adminEmail = r.raw('ADMIN_EMAIL');
   const adminPassword = r.raw('ADMIN_PASSWORD');
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
@@ -250,7 +277,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     auth.jwtSecret = loadOrCreateSecret(dataDir);
     auth.jwtSecretGenerated = true;
   }
-  return { app, database, redis, rabbitmq, events, cache, auth };
+  return { app, database, redis, rabbitmq, events, cache, jobs, auth };
 }
 
 /** Outside production an absent JWT_SECRET is generated once and kept in DATA_DIR. */

@@ -10,6 +10,8 @@ export type ErrorKind =
   | 'conflict'
   | 'precondition_failed'
   | 'unprocessable'
+  | 'too_large'
+  | 'unsupported_media_type'
   | 'rate_limited'
   | 'unavailable';
 

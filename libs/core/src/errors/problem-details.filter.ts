@@ -39,6 +39,10 @@ export function statusOfKind(kind: ErrorKind): number {
       return HttpStatus.PRECONDITION_FAILED;
     case 'unprocessable':
       return HttpStatus.UNPROCESSABLE_ENTITY;
+    case 'too_large':
+      return HttpStatus.PAYLOAD_TOO_LARGE;
+    case 'unsupported_media_type':
+      return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
     case 'rate_limited':
       return HttpStatus.TOO_MANY_REQUESTS;
     case 'unavailable':

@@ -8,6 +8,7 @@ import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { RouteTable } from './route-table';
+import { STREAMED_BODY_TYPES } from './streamed-body';
 import { createValidationPipe } from './validation';
 
 /**
@@ -28,8 +29,20 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
-  // JSON is the only body type accepted unless a route registers its own parser.
+  // JSON is the only body type accepted, except on upload routes marked `@StreamedBody()`,
+  // which read the request stream themselves (no size limit applies to it here).
   fastify.removeContentTypeParser(['text/plain']);
+  fastify.addContentTypeParser(STREAMED_BODY_TYPES, (request, _payload, done) => {
+    if ((request.routeOptions.config as { streamedBody?: boolean }).streamedBody) {
+      done(null, undefined);
+      return;
+    }
+    const unsupported = Object.assign(new Error('Unsupported Media Type'), {
+      statusCode: 415,
+      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+    });
+    done(unsupported, undefined);
+  });
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     void reply.header('x-response-time', reply.elapsedTime.toFixed(1));

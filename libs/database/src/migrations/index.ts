@@ -1,10 +1,12 @@
 import { CreateUsers1795390000000 } from './1795390000000-create-users';
 import { CreateItems1795560000000 } from './1795560000000-create-items';
 import { CreateOutbox1795700000000 } from './1795700000000-create-outbox';
+import { CreateJobs1795900000000 } from './1795900000000-create-jobs';
 
 /** Every migration, oldest first. Add new ones here (`npm run migration:generate` writes the file). */
 export const migrations = [
   CreateUsers1795390000000,
   CreateItems1795560000000,
   CreateOutbox1795700000000,
+  CreateJobs1795900000000,
 ];

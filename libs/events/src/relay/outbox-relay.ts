@@ -1,10 +1,12 @@
-import { DependencyPolicy } from '@keel/core';
+import { DependencyPolicy, jobsConfig } from '@keel/core';
 import {
+  Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { DataSource, In } from 'typeorm';
 import { toIntegrationEvent } from '../domain-event';
 import { OutboxEvent } from '../entities/outbox-event.entity';
@@ -36,9 +38,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     private readonly dataSource: DataSource,
     private readonly transport: EventTransport,
+    @Inject(jobsConfig.KEY) private readonly jobs: ConfigType<typeof jobsConfig>,
   ) {}
 
   onApplicationBootstrap(): void {
+    // With RUN_WORKERS=false the worker app publishes what this process records.
+    if (!this.jobs.runWorkers) {
+      this.stopped = true;
+      return;
+    }
     this.timer = setInterval(() => this.wake(), POLL_MS).unref();
     this.wake();
   }

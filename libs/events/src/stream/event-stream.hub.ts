@@ -22,12 +22,13 @@ interface Client {
   sent: Set<string>;
 }
 
-/** Who may watch what: admins every event; everyone else item events and their own account's. */
+/** Who may watch what: admins every event; everyone else item events, their own account's and their jobs'. */
 export function mayWatch(user: AuthUser, event: IntegrationEvent): boolean {
   return (
     user.roles.includes('admin') ||
     event.aggregateType === 'item' ||
-    (event.aggregateType === 'user' && event.aggregateId === user.id)
+    (event.aggregateType === 'user' && event.aggregateId === user.id) ||
+    (event.aggregateType === 'job' && event.actorId === user.id)
   );
 }
 

@@ -1,0 +1,162 @@
+import { DependencyPolicy } from '@keel/core';
+import { Logger } from '@nestjs/common';
+import { Queue, WaitingError, Worker, type Job as BullJob } from 'bullmq';
+import { Redis } from 'ioredis';
+import { JobQueue } from './job-queue';
+import type { JobRunner } from './job-runner';
+
+export interface BullMqJobQueueOptions {
+  redisUrl: string;
+  /** Key prefix (REDIS_KEY_PREFIX), so deployments and test runs sharing a Redis stay apart. */
+  prefix: string;
+  concurrency: number;
+  attempts: number;
+  lockMs: number;
+}
+
+interface JobData {
+  jobId: string;
+}
+
+const QUEUE = 'jobs';
+/** How often workers look for jobs the queue lost (Redis was down when they were added). */
+const RECONCILE_MS = 30_000;
+
+/**
+ * The full profile's queue: BullMQ on Redis. The jobs table stays the record; BullMQ only
+ * carries `{ jobId }` and provides retries with exponential backoff and jitter, locks that
+ * expire when a worker dies (stalled jobs go to another worker) and fan-out over replicas.
+ */
+export class BullMqJobQueue extends JobQueue {
+  private readonly logger = new Logger(BullMqJobQueue.name);
+  private readonly producer: Redis;
+  private readonly queue: Queue<JobData>;
+  private readonly policy = new DependencyPolicy({ timeoutMs: 2_000, halfOpenAfterMs: 5_000 });
+  private worker?: Worker<JobData>;
+  private reconciler?: NodeJS.Timeout;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly runner: JobRunner,
+    private readonly options: BullMqJobQueueOptions,
+  ) {
+    super();
+    // No offline queue: while Redis is down `add` fails at once instead of hanging the request.
+    this.producer = new Redis(options.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2_000,
+      retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 3_000),
+    });
+    this.producer.on('error', () => undefined); // reported by the shared client and health
+    this.queue = new Queue<JobData>(QUEUE, {
+      connection: this.producer,
+      prefix: `${options.prefix}bull`,
+      defaultJobOptions: {
+        attempts: options.attempts,
+        backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+        removeOnComplete: { age: 3_600, count: 1_000 },
+        removeOnFail: { age: 7 * 86_400 },
+      },
+    });
+    this.queue.on('error', () => undefined);
+  }
+
+  async enqueue(job: { id: string; type: string }): Promise<void> {
+    try {
+      // The job id doubles as BullMQ's: adding it twice is a no-op.
+      await this.policy.execute(() =>
+        this.queue.add(job.type, { jobId: job.id }, { jobId: job.id }),
+      );
+    } catch (error) {
+      this.logger.warn(
+        { jobId: job.id, err: error },
+        'job not queued now (Redis unavailable); the reconciler will',
+      );
+    }
+  }
+
+  async remove(jobId: string): Promise<void> {
+    try {
+      const job = await this.policy.execute(() => this.queue.getJob(jobId));
+      // An active job cannot be removed (it is locked); its next batch sees the cancellation.
+      if (job && !(await job.isActive())) await job.remove();
+    } catch (error) {
+      this.logger.warn({ jobId, err: error }, 'could not take the job out of the queue');
+    }
+  }
+
+  async startWorkers(): Promise<void> {
+    await this.warnIfEvictionCanLoseJobs();
+    this.worker = new Worker<JobData>(QUEUE, (job, token) => this.process(job, token), {
+      connection: new Redis(this.options.redisUrl, { maxRetriesPerRequest: null }),
+      prefix: `${this.options.prefix}bull`,
+      concurrency: this.options.concurrency,
+      lockDuration: this.options.lockMs,
+      stalledInterval: Math.max(1_000, Math.floor(this.options.lockMs / 2)),
+      maxStalledCount: 3,
+    });
+    this.worker.on('error', (error) => this.logger.warn({ err: error }, 'job worker error'));
+    this.reconciler = setInterval(() => void this.reconcile(), RECONCILE_MS).unref();
+    void this.reconcile();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.reconciler);
+    this.abort.abort();
+    // Running jobs stop at their next batch and move back to waiting; close waits for that.
+    await this.worker?.close();
+    await this.worker?.disconnect();
+    await this.queue.close();
+    this.producer.disconnect();
+  }
+
+  private async process(job: BullJob<JobData>, token: string | undefined): Promise<void> {
+    const outcome = await this.runner.run(job.data.jobId, {
+      signal: this.abort.signal,
+      finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+    });
+    if (outcome.kind === 'retry') throw outcome.error;
+    if (outcome.kind === 'interrupted') {
+      // Handed back: another worker takes it at once, from its checkpoint.
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+  }
+
+  /**
+   * Queues unfinished jobs BullMQ does not hold (added while Redis was down, or lost from
+   * it). Re-adding a job it holds is a no-op, so this is safe on every replica.
+   */
+  private async reconcile(): Promise<void> {
+    try {
+      for (const job of await this.runner.unfinished(RECONCILE_MS)) {
+        const held = await this.queue.getJob(job.id);
+        const state = held ? await held.getState() : 'unknown';
+        if (state === 'completed' || state === 'failed') await held?.remove();
+        if (!held || state === 'completed' || state === 'failed' || state === 'unknown') {
+          await this.queue.add(job.type, { jobId: job.id }, { jobId: job.id });
+          this.logger.log({ jobId: job.id }, 'job queued again by the reconciler');
+        }
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'job reconciliation failed; next round in 30 s');
+    }
+  }
+
+  /** Evicting Redis deletes queued jobs: BullMQ needs `maxmemory-policy noeviction`. */
+  private async warnIfEvictionCanLoseJobs(): Promise<void> {
+    try {
+      const info = await this.policy.execute(() => this.producer.info('memory'));
+      const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1];
+      if (policy && policy !== 'noeviction') {
+        this.logger.warn(
+          { maxmemoryPolicy: policy },
+          `Redis maxmemory-policy is ${policy}: under memory pressure Redis may evict queued jobs. Set it to noeviction.`,
+        );
+      }
+    } catch {
+      // Redis is down: the check runs again at the next start.
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { recordEvent } from '@keel/events';
+import type { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { jobSummary } from './dto/job.dto';
+import { Job, type JobState } from './entities/job.entity';
+
+/** The job's row, locked for the rest of the transaction. */
+export function lockJob(tx: EntityManager, id: string): Promise<Job | null> {
+  return tx
+    .createQueryBuilder(Job, 'j')
+    .where('j.id = :id', { id })
+    .setLock('pessimistic_write')
+    .getOne();
+}
+
+/**
+ * Moves a job from one of `from` to `to`, with `changes`, and records `job.<to>` (or the
+ * given event type). Returns the updated job, or null if it was in none of `from`.
+ */
+export async function transitionJob(
+  tx: EntityManager,
+  id: string,
+  from: readonly JobState[],
+  to: JobState,
+  changes: QueryDeepPartialEntity<Job> = {},
+  eventType = `job.${to}`,
+): Promise<Job | null> {
+  const job = await lockJob(tx, id);
+  if (!job || !from.includes(job.state)) return null;
+  const finished = to === 'succeeded' || to === 'failed' || to === 'cancelled';
+  await tx.update(
+    Job,
+    { id },
+    { ...changes, state: to, ...(finished && { finishedAt: new Date() }) },
+  );
+  const updated = await tx.findOneByOrFail(Job, { id });
+  await recordEvent(tx, {
+    type: eventType,
+    aggregateType: 'job',
+    aggregateId: id,
+    actorId: updated.ownerId,
+    data: { job: jobSummary(updated) },
+  });
+  return updated;
+}

@@ -1,0 +1,189 @@
+import { Outbox, recordEvent } from '@keel/events';
+import { Injectable, Logger } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
+import { DataSource, In } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { jobSummary } from './dto/job.dto';
+import { Job, UNFINISHED_STATES } from './entities/job.entity';
+import {
+  JobFailedError,
+  JobHandlers,
+  JobStoppedError,
+  type BatchUpdate,
+  type JobContext,
+} from './job-handler';
+import { lockJob, transitionJob } from './job-records';
+import { UploadStore } from './upload-store';
+
+/** Row errors a job keeps; `failed` counts them all. */
+export const MAX_KEPT_ERRORS = 100;
+
+/**
+ * How a run ended, for the queue that started it:
+ * - `done`: the job reached an end state (or was already there, or was taken over);
+ * - `interrupted`: this process is stopping; the job is queued again at its checkpoint;
+ * - `retry`: a passing fault; the queue should run it again after a backoff.
+ */
+export type RunOutcome =
+  { kind: 'done' } | { kind: 'interrupted' } | { kind: 'retry'; error: Error };
+
+export interface RunOptions {
+  signal: AbortSignal;
+  /** On the last allowed attempt a passing fault fails the job instead of queueing it again. */
+  finalAttempt: boolean;
+}
+
+/**
+ * Runs one job from the jobs table, whichever queue asked: claims it, hands it to its
+ * handler with a checkpointed batch commit, and records how it ended. Every state change
+ * is also an event (`job.running`, `job.progress`, `job.succeeded`, …).
+ */
+@Injectable()
+export class JobRunner {
+  private readonly logger = new Logger(JobRunner.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+    private readonly handlers: JobHandlers,
+    private readonly uploads: UploadStore,
+  ) {}
+
+  async run(jobId: string, options: RunOptions): Promise<RunOutcome> {
+    let job: Job | null;
+    try {
+      // A job found `running` was left by a run that died: it goes on from its checkpoint.
+      job = await this.outbox.transaction((tx) =>
+        transitionJob(tx, jobId, UNFINISHED_STATES, 'running', {
+          attempts: () => 'attempts + 1',
+          startedAt: () => 'COALESCE(started_at, now())',
+        }),
+      );
+    } catch (error) {
+      return { kind: 'retry', error: asError(error) };
+    }
+    if (!job) return { kind: 'done' };
+    const handler = this.handlers.get(job.type);
+    if (!handler) {
+      await this.end(jobId, 'failed', { reason: `No handler for jobs of type ${job.type}.` });
+      return { kind: 'done' };
+    }
+    const log = { jobId, type: job.type, attempt: job.attempts };
+    this.logger.log(log, 'job started');
+    try {
+      const result = await handler.run(this.context(job, options.signal));
+      await this.end(jobId, 'succeeded', { result, progress: 100 });
+      this.logger.log(log, 'job succeeded');
+      return { kind: 'done' };
+    } catch (error) {
+      if (error instanceof JobStoppedError) {
+        this.logger.log({ ...log, why: error.message }, 'job run stopped');
+        return { kind: 'done' };
+      }
+      if (error instanceof JobFailedError) {
+        await this.end(jobId, 'failed', { reason: error.message });
+        this.logger.warn({ ...log, reason: error.message }, 'job failed');
+        return { kind: 'done' };
+      }
+      if (options.signal.aborted) {
+        await this.requeue(jobId, 'Handed back when its worker stopped.');
+        this.logger.log(log, 'job handed back at shutdown');
+        return { kind: 'interrupted' };
+      }
+      const cause = asError(error);
+      if (options.finalAttempt) {
+        await this.end(jobId, 'failed', {
+          reason: `Gave up after ${job.attempts} attempts: ${cause.message}`,
+        });
+        this.logger.error({ ...log, err: cause }, 'job failed on its last attempt');
+        return { kind: 'done' };
+      }
+      await this.requeue(jobId, `Retrying after: ${cause.message}`);
+      this.logger.warn({ ...log, err: cause }, 'job attempt failed; it will be retried');
+      return { kind: 'retry', error: cause };
+    }
+  }
+
+  private context(job: Job, signal: AbortSignal): JobContext {
+    let expected = job.checkpoint;
+    return {
+      job,
+      signal,
+      commit: async (update: BatchUpdate, work) => {
+        await this.outbox.transaction(async (tx) => {
+          const current = await lockJob(tx, job.id);
+          if (current?.state !== 'running')
+            throw new JobStoppedError(`job is ${current?.state ?? 'gone'}`);
+          if (!isDeepStrictEqual(current.checkpoint, expected)) {
+            throw new JobStoppedError('another run has moved the job on');
+          }
+          await work(tx);
+          const room = MAX_KEPT_ERRORS - current.errors.length;
+          await tx.update(
+            Job,
+            { id: job.id },
+            {
+              checkpoint: update.checkpoint,
+              progress: Math.min(99, Math.max(current.progress, Math.floor(update.progress))),
+              processed: current.processed + update.processed,
+              succeeded: current.succeeded + update.succeeded,
+              failed: current.failed + update.failed,
+              ...(room > 0 &&
+                update.errors.length > 0 && {
+                  errors: [...current.errors, ...update.errors.slice(0, room)],
+                }),
+            },
+          );
+          const updated = await tx.findOneByOrFail(Job, { id: job.id });
+          await recordEvent(tx, {
+            type: 'job.progress',
+            aggregateType: 'job',
+            aggregateId: job.id,
+            actorId: job.ownerId,
+            data: { job: jobSummary(updated), batch: update.summary ?? {} },
+          });
+        });
+        expected = update.checkpoint;
+      },
+    };
+  }
+
+  /** Ends a running job; its upload is no longer needed. */
+  private async end(
+    id: string,
+    state: 'succeeded' | 'failed',
+    changes: QueryDeepPartialEntity<Job>,
+  ): Promise<void> {
+    await this.outbox.transaction((tx) => transitionJob(tx, id, ['running'], state, changes));
+    await this.uploads.delete(id);
+  }
+
+  private async requeue(id: string, reason: string): Promise<void> {
+    try {
+      await this.dataSource.manager.update(
+        Job,
+        { id, state: 'running' },
+        { state: 'queued', reason },
+      );
+    } catch (error) {
+      // Left `running`: the next claim resumes it from its checkpoint all the same.
+      this.logger.warn({ jobId: id, err: error }, 'could not queue the job again');
+    }
+  }
+
+  /** Unfinished jobs, oldest first: what a queue must (re)start. */
+  async unfinished(olderThanMs = 0): Promise<Array<Pick<Job, 'id' | 'type' | 'state'>>> {
+    return this.dataSource.manager
+      .createQueryBuilder(Job, 'j')
+      .select(['j.id', 'j.type', 'j.state'])
+      .where({ state: In([...UNFINISHED_STATES]) })
+      .andWhere('j.updated_at < :before', { before: new Date(Date.now() - olderThanMs) })
+      .orderBy('j.id', 'ASC')
+      .limit(1000)
+      .getMany();
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

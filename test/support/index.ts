@@ -6,3 +6,4 @@ export * from './tcp-proxy';
 export * from './redis-server';
 export * from './event-stream';
 export * from './query-counter';
+export * from './jobs';

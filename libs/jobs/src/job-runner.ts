@@ -1,6 +1,5 @@
 import { Outbox, recordEvent } from '@keel/events';
 import { Injectable, Logger } from '@nestjs/common';
-import { isDeepStrictEqual } from 'node:util';
 import { DataSource, In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { jobSummary } from './dto/job.dto';
@@ -114,7 +113,7 @@ export class JobRunner {
           const current = await lockJob(tx, job.id);
           if (current?.state !== 'running')
             throw new JobStoppedError(`job is ${current?.state ?? 'gone'}`);
-          if (!isDeepStrictEqual(current.checkpoint, expected)) {
+          if (canonicalJson(current.checkpoint) !== canonicalJson(expected)) {
             throw new JobStoppedError('another run has moved the job on');
           }
           await work(tx);
@@ -182,6 +181,15 @@ export class JobRunner {
       .limit(1000)
       .getMany();
   }
+}
+
+/** JSON with sorted keys: jsonb does not keep key order (nor object prototypes). */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }
 
 function asError(error: unknown): Error {

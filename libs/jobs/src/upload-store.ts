@@ -7,7 +7,16 @@ export const UPLOAD_PIECE_BYTES = 1 << 20;
 
 export class UploadTooLargeError extends DomainError {
   constructor(maxBytes: number) {
-    super('too_large', 'UPLOAD.TOO_LARGE', `The upload is larger than ${maxBytes} bytes.`);
+    // The rest of the body is not read: the connection closes after the answer.
+    super(
+      'too_large',
+      'UPLOAD.TOO_LARGE',
+      `The upload is larger than ${maxBytes} bytes.`,
+      undefined,
+      {
+        connection: 'close',
+      },
+    );
   }
 }
 

@@ -1,28 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-const MAIN = join(__dirname, '../../dist/apps/api/src/main.js');
+const API_MAIN = join(__dirname, '../../dist/apps/api/src/main.js');
+const WORKER_MAIN = join(__dirname, '../../dist/apps/worker/src/main.js');
 
-export interface ApiProcess {
+export interface SpawnedProcess {
   child: ChildProcess;
-  url: string;
+  exited: Promise<number | null>;
+  stderr: () => string;
   /** Every JSON log line the process has written so far. */
   logs: Array<Record<string, unknown>>;
-  stderr: () => string;
-  exited: Promise<number | null>;
+}
+
+export interface ApiProcess extends SpawnedProcess {
+  url: string;
 }
 
 /**
- * Runs the built API (`npm run build` output) as a child process, for what only a
+ * Runs the built API (`npm run build` output; or another app's `main`) as a child process, for what only a
  * real process shows: signals, exit codes, start-up failures, restarts.
  */
-export function spawnApi(env: Record<string, string>): {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  stderr: () => string;
-  logs: ApiProcess['logs'];
-} {
-  const child = spawn(process.execPath, [MAIN], {
+export function spawnApi(env: Record<string, string>, main = API_MAIN): SpawnedProcess {
+  const child = spawn(process.execPath, [main], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -32,7 +31,7 @@ export function spawnApi(env: Record<string, string>): {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs: ApiProcess['logs'] = [];
+  const logs: SpawnedProcess['logs'] = [];
   let err = '';
   let pending = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -75,5 +74,27 @@ export async function startApiProcess(
   started.child.kill('SIGKILL');
   throw new Error(
     `API did not start: ${started.stderr()}\n${JSON.stringify(started.logs.slice(-5))}`,
+  );
+}
+
+/** Starts the built worker app (`apps/worker`) and waits until it runs. */
+export async function startWorkerProcess(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<SpawnedProcess> {
+  const started = spawnApi(env, WORKER_MAIN);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (
+      started.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('Keel worker running'))
+    ) {
+      return started;
+    }
+    if (started.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  started.child.kill('SIGKILL');
+  throw new Error(
+    `worker did not start: ${started.stderr()}\n${JSON.stringify(started.logs.slice(-5))}`,
   );
 }

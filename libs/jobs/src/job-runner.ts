@@ -1,5 +1,6 @@
 import { Outbox, recordEvent } from '@keel/events';
 import { Injectable, Logger } from '@nestjs/common';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { DataSource, In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { jobSummary } from './dto/job.dto';
@@ -143,6 +144,9 @@ export class JobRunner {
           });
         });
         expected = update.checkpoint;
+        // The embedded database runs on this thread, and its promises settle without
+        // yielding: let waiting requests in between batches.
+        await yieldToEventLoop();
       },
     };
   }

@@ -1,0 +1,180 @@
+import {
+  createTestDatabase,
+  itemsCsv,
+  profile,
+  signUp,
+  startApiProcess,
+  startImport,
+  startTestApp,
+  startWorkerProcess,
+  type ApiProcess,
+  type JobBody,
+  type SignedIn,
+  type SpawnedProcess,
+} from '@keel/testing';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+
+/**
+ * An import survives the process that runs it: killed (SIGKILL) or stopped (SIGTERM)
+ * mid-import, the job is resumed from its checkpoint and every row is stored exactly once.
+ * Embedded profile: the API runs the job and is restarted. Full profile: separate worker
+ * processes on BullMQ; the API runs none (RUN_WORKERS=false).
+ */
+const ROWS = 100_000;
+const common = { LOG_LEVEL: 'info', IMPORT_BATCH_ROWS: '200', JOBS_LOCK_MS: '2000' };
+
+async function job(http: TestAgent, who: SignedIn, id: string): Promise<JobBody> {
+  return (await http.get(`/v1/jobs/${id}`).set(who.auth).expect(200)).body as JobBody;
+}
+
+async function until(
+  http: TestAgent,
+  who: SignedIn,
+  id: string,
+  check: (job: JobBody) => boolean,
+  timeoutMs = 90_000,
+): Promise<JobBody> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await job(http, who, id);
+    if (check(current)) return current;
+    if (Date.now() > deadline)
+      throw new Error(`job not as expected in time: ${JSON.stringify(current)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Every exported item named `Row <n>`: each n from 1 to ROWS exactly once. */
+async function expectEachRowOnce(http: TestAgent, who: SignedIn): Promise<void> {
+  const res = await http
+    .get('/v1/items/export')
+    .query({ format: 'ndjson', q: 'Row ' })
+    .set(who.auth)
+    .expect(200);
+  const names = (res.text.trim().split('\n') as string[]).map(
+    (line) => (JSON.parse(line) as { name: string }).name,
+  );
+  expect(names).toHaveLength(ROWS);
+  expect(new Set(names).size).toBe(ROWS);
+}
+
+const embedded = profile.name === 'embedded' ? describe : describe.skip;
+const full = profile.name === 'full' ? describe : describe.skip;
+
+embedded('Import durability (embedded: the API process runs the job)', () => {
+  let dataDir: string;
+  let api: ApiProcess | undefined;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'keel-jobs-'));
+  });
+  afterAll(() => {
+    api?.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('resumes after SIGTERM and after SIGKILL, storing each row once', async () => {
+    const env = { ...common, DATA_DIR: dataDir };
+    api = await startApiProcess(env);
+    let http = request(api.url);
+    const alice = await signUp(http);
+    const { id } = await startImport(http, alice, itemsCsv(ROWS));
+
+    // SIGTERM mid-import: the job stops after its batch and is queued again.
+    const before = await until(http, alice, id, (j) => j.processed > 0);
+    expect(before.state).toBe('running');
+    api.child.kill('SIGTERM');
+    expect(await api.exited).toBe(0);
+    expect(api.logs.some((l) => l.msg === 'job handed back at shutdown')).toBe(true);
+
+    api = await startApiProcess(env);
+    http = request(api.url);
+    // SIGKILL mid-import: nothing runs any more; the restart resumes from the checkpoint.
+    const resumed = await until(
+      http,
+      alice,
+      id,
+      (j) => j.attempts >= 2 && j.processed > before.processed,
+    );
+    expect(resumed.processed).toBeLessThan(ROWS);
+    api.child.kill('SIGKILL');
+    await api.exited;
+
+    api = await startApiProcess(env);
+    http = request(api.url);
+    const done = await until(http, alice, id, (j) => j.state === 'succeeded');
+    expect(done).toMatchObject({ processed: ROWS, succeeded: ROWS, failed: 0, progress: 100 });
+    expect(done.attempts).toBeGreaterThanOrEqual(3);
+    await expectEachRowOnce(http, alice);
+  });
+});
+
+full('Import durability (full: worker processes on BullMQ)', () => {
+  const workers: SpawnedProcess[] = [];
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(profile.databaseUrl ?? '');
+    env = {
+      ...common,
+      DATABASE_URL: database.url,
+      REDIS_URL: profile.redisUrl ?? '',
+      REDIS_KEY_PREFIX: `keel-test:${randomBytes(4).toString('hex')}:`,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'keel-jobs-')),
+    };
+  });
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.exited));
+    await database.drop();
+    rmSync(env.DATA_DIR, { recursive: true, force: true });
+  });
+
+  const worker = async () => {
+    const started = await startWorkerProcess(env);
+    workers.push(started);
+    return started;
+  };
+
+  it('a killed worker’s job moves to another; a stopped one hands its job back; each row once', async () => {
+    // The API only stores the upload and queues the job.
+    const api = await startTestApp({ ...env, RUN_WORKERS: 'false', LOG_LEVEL: 'silent' });
+    try {
+      const alice = await signUp(api.http);
+      const { id } = await startImport(api.http, alice, itemsCsv(ROWS));
+      expect((await job(api.http, alice, id)).state).toBe('queued');
+
+      const a = await worker();
+      const first = await until(api.http, alice, id, (j) => j.processed > 0);
+      a.child.kill('SIGKILL');
+      await a.exited;
+
+      // Its BullMQ lock expires (JOBS_LOCK_MS) and the stalled job goes to the next worker.
+      const b = await worker();
+      const second = await until(
+        api.http,
+        alice,
+        id,
+        (j) => j.attempts >= 2 && j.processed > first.processed,
+      );
+      expect(second.processed).toBeLessThan(ROWS);
+      b.child.kill('SIGTERM');
+      expect(await b.exited).toBe(0);
+      expect(b.logs.some((l) => l.msg === 'job handed back at shutdown')).toBe(true);
+
+      await worker();
+      const done = await until(api.http, alice, id, (j) => j.state === 'succeeded');
+      expect(done).toMatchObject({ processed: ROWS, succeeded: ROWS, failed: 0, progress: 100 });
+      expect(done.attempts).toBeGreaterThanOrEqual(3);
+      await expectEachRowOnce(api.http, alice);
+    } finally {
+      await api.close();
+    }
+  });
+});

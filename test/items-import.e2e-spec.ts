@@ -1,4 +1,5 @@
 import {
+  eventually,
   finishedJob,
   itemsCsv,
   openEventStream,
@@ -263,6 +264,24 @@ describe('Item imports (background jobs)', () => {
     expect(status).toBe(413);
     expect(await db.query('SELECT DISTINCT job_id FROM job_uploads')).toEqual([]);
     expect(await db.query('SELECT id FROM jobs')).toEqual(jobsBefore);
+  });
+
+  it('cancels a running import: rows committed before stay, none after; an ended job cannot be cancelled', async () => {
+    const { id } = await startImport(t.http, alice, itemsCsv(20_000, 'Cancel'));
+    const jobOf = async () =>
+      (await t.http.get(`/v1/jobs/${id}`).set(alice.auth).expect(200)).body as JobBody;
+    await eventually(async () => (await jobOf()).processed > 0, 30_000);
+    const res = await t.http.delete(`/v1/jobs/${id}`).set(alice.auth).expect(200);
+    expect(res.body).toMatchObject({ id, state: 'cancelled', reason: 'Cancelled by its owner.' });
+    await new Promise((r) => setTimeout(r, 1_000));
+    const after = await jobOf();
+    expect(after.state).toBe('cancelled');
+    const stored = (await itemsNamed('Cancel')).length;
+    expect(stored).toBe(after.succeeded);
+    expect(stored).toBeLessThan(20_000);
+    const again = await t.http.delete(`/v1/jobs/${id}`).set(alice.auth).expect(409);
+    expect(again.body).toMatchObject({ code: 'JOB.FINISHED' });
+    expect(await uploadsLeft(id)).toBe(0);
   });
 
   it('shows jobs to their owner and admins only; lists newest first', async () => {

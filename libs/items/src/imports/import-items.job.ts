@@ -10,7 +10,6 @@ import {
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { normalizePrice } from '../dto/item.dto';
-import { Item } from '../entities/item.entity';
 import { ITEMS_LIST_TAG } from '../items.cache';
 import type { ParsedRow } from './parse-worker';
 import { ItemParserPool } from './parser-pool';
@@ -157,7 +156,6 @@ export class ImportItemsJob implements JobHandler, OnModuleInit {
         ? [
             {
               id: uuidv7(),
-              ownerId,
               name: row.item.name,
               description: row.item.description ?? '',
               price: normalizePrice(row.item.price),
@@ -184,13 +182,19 @@ export class ImportItemsJob implements JobHandler, OnModuleInit {
       },
       async (tx) => {
         if (items.length === 0) return;
-        await tx
-          .createQueryBuilder()
-          .insert()
-          .into(Item)
-          .values(items)
-          .updateEntity(false)
-          .execute();
+        // One statement with five array parameters: far cheaper to build and plan than
+        // a VALUES list with five parameters per row.
+        await tx.query(
+          `INSERT INTO items (id, owner_id, name, description, price)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::numeric[])`,
+          [
+            items.map((i) => i.id),
+            items.map(() => ownerId),
+            items.map((i) => i.name),
+            items.map((i) => i.description),
+            items.map((i) => i.price),
+          ],
+        );
       },
     );
     if (items.length > 0) await this.cache.invalidate([ITEMS_LIST_TAG]);

@@ -2,16 +2,19 @@ import {
   createTestDatabase,
   itemsCsv,
   profile,
+  proxyFor,
   signUp,
   startApiProcess,
   startImport,
   startTestApp,
+  startTestRedis,
   startWorkerProcess,
   type ApiProcess,
   type JobBody,
   type SignedIn,
   type SpawnedProcess,
 } from '@keel/testing';
+import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,9 +59,10 @@ async function expectEachRowOnce(http: TestAgent, who: SignedIn): Promise<void> 
     .query({ format: 'ndjson', q: 'Row ' })
     .set(who.auth)
     .expect(200);
-  const names = (res.text.trim().split('\n') as string[]).map(
-    (line) => (JSON.parse(line) as { name: string }).name,
-  );
+  const names = res.text
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { name: string }).name);
   expect(names).toHaveLength(ROWS);
   expect(new Set(names).size).toBe(ROWS);
 }
@@ -175,6 +179,51 @@ full('Import durability (full: worker processes on BullMQ)', () => {
       await expectEachRowOnce(api.http, alice);
     } finally {
       await api.close();
+    }
+  });
+
+  it('accepts an upload at once while Redis is cut off; a worker started later runs the job', async () => {
+    const { proxy, url: redisViaProxy } = await proxyFor(profile.redisUrl ?? '', 6379);
+    const api = await startTestApp({
+      ...env,
+      REDIS_URL: redisViaProxy,
+      RUN_WORKERS: 'false',
+      LOG_LEVEL: 'silent',
+    });
+    try {
+      const alice = await signUp(api.http);
+      await proxy.cut();
+      const started = Date.now();
+      const { id } = await startImport(api.http, alice, itemsCsv(10, 'Offline'));
+      // No offline queue: the producer fails at once and the job waits in the table.
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect((await job(api.http, alice, id)).state).toBe('queued');
+      await api.http.get('/health/live').expect(200);
+
+      // A worker's reconciler queues what BullMQ never received.
+      await worker();
+      const done = await until(api.http, alice, id, (j) => j.state === 'succeeded');
+      expect(done.succeeded).toBe(10);
+    } finally {
+      await api.close();
+      await proxy.cut();
+    }
+  });
+
+  it('warns at start when Redis may evict queued jobs (maxmemory-policy other than noeviction)', async () => {
+    const redis = await startTestRedis();
+    try {
+      const admin = new Redis(redis.url);
+      await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      admin.disconnect();
+      const w = await startWorkerProcess({ ...env, REDIS_URL: redis.url });
+      expect(w.logs.some((l) => l.maxmemoryPolicy === 'allkeys-lru' && l.level === 'warn')).toBe(
+        true,
+      );
+      w.child.kill('SIGTERM');
+      expect(await w.exited).toBe(0);
+    } finally {
+      await redis.stop();
     }
   });
 });

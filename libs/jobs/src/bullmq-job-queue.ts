@@ -97,8 +97,9 @@ export class BullMqJobQueue extends JobQueue {
       maxStalledCount: 3,
     });
     this.worker.on('error', (error) => this.logger.warn({ err: error }, 'job worker error'));
-    this.reconciler = setInterval(() => void this.reconcile(), RECONCILE_MS).unref();
-    void this.reconcile();
+    this.reconciler = setInterval(() => void this.reconcile(RECONCILE_MS), RECONCILE_MS).unref();
+    // At start every unfinished job is checked: re-adding one BullMQ holds changes nothing.
+    void this.reconcile(0);
   }
 
   async stop(): Promise<void> {
@@ -128,9 +129,9 @@ export class BullMqJobQueue extends JobQueue {
    * Queues unfinished jobs BullMQ does not hold (added while Redis was down, or lost from
    * it). Re-adding a job it holds is a no-op, so this is safe on every replica.
    */
-  private async reconcile(): Promise<void> {
+  private async reconcile(olderThanMs: number): Promise<void> {
     try {
-      for (const job of await this.runner.unfinished(RECONCILE_MS)) {
+      for (const job of await this.runner.unfinished(olderThanMs)) {
         const held = await this.queue.getJob(job.id);
         const state = held ? await held.getState() : 'unknown';
         if (state === 'completed' || state === 'failed') await held?.remove();

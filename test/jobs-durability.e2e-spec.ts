@@ -1,5 +1,6 @@
 import {
   createTestDatabase,
+  eventually,
   itemsCsv,
   profile,
   proxyFor,
@@ -217,8 +218,8 @@ full('Import durability (full: worker processes on BullMQ)', () => {
       await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
       admin.disconnect();
       const w = await startWorkerProcess({ ...env, REDIS_URL: redis.url });
-      expect(w.logs.some((l) => l.maxmemoryPolicy === 'allkeys-lru' && l.level === 'warn')).toBe(
-        true,
+      await eventually(() =>
+        w.logs.some((l) => l.maxmemoryPolicy === 'allkeys-lru' && l.level === 'warn'),
       );
       w.child.kill('SIGTERM');
       expect(await w.exited).toBe(0);

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { InvalidConfigError, parseEnv, type KeelEnv } from '@keel/core';
+import { parseEnvOrExit } from '@keel/core';
 import cluster from 'node:cluster';
 import { startApi } from './server';
 
@@ -8,14 +8,7 @@ import { startApi } from './server';
  * that many workers sharing the port; each is a complete, stateless Keel instance.
  */
 async function main(): Promise<void> {
-  let env: KeelEnv;
-  try {
-    env = parseEnv();
-  } catch (error) {
-    if (!(error instanceof InvalidConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
+  const env = parseEnvOrExit();
 
   if (cluster.isPrimary && env.app.webConcurrency > 1) {
     if (env.database.url === undefined) {

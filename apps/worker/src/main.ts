@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { InvalidConfigError, parseEnv } from '@keel/core';
+import { closeOnSignals, parseEnvOrExit } from '@keel/core';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { WorkerModule } from './worker.module';
@@ -10,14 +10,7 @@ import { WorkerModule } from './worker.module';
  * back to the queue, where another worker resumes it from its checkpoint.
  */
 async function main(): Promise<void> {
-  let env;
-  try {
-    env = parseEnv();
-  } catch (error) {
-    if (!(error instanceof InvalidConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
+  const env = parseEnvOrExit();
   if (!env.jobs.runWorkers) {
     process.stderr.write('RUN_WORKERS=false: a worker with no workers has nothing to do.\n');
     process.exit(1);
@@ -32,23 +25,8 @@ async function main(): Promise<void> {
     'Bootstrap',
   );
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.log(`${signal} received: handing back running jobs`, 'Shutdown');
-    const forced = setTimeout(() => {
-      logger.error('shutdown timed out; exiting', 'Shutdown');
-      process.exit(1);
-    }, env.app.shutdownTimeoutMs);
-    forced.unref();
-    await app.close();
-    logger.log('stopped', 'Shutdown');
-    process.exit(0);
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void stop(signal));
-  }
+  // A running job stops after its current batch and goes back to the queue.
+  closeOnSignals(app, { logger, timeoutMs: env.app.shutdownTimeoutMs });
 }
 
 main().catch((error: unknown) => {

@@ -24,3 +24,4 @@ export * from './cache/cache.module';
 export * from './cache/response-cache';
 export * from './cache/response-cache.interceptor';
 export * from './http/request-context';
+export * from './lifecycle/shutdown';

@@ -21,6 +21,15 @@ interface JobData {
 const QUEUE = 'jobs';
 /** How often workers look for jobs the queue lost (Redis was down when they were added). */
 const RECONCILE_MS = 30_000;
+/** Longest a stopping worker waits for its running jobs to hand back. */
+const STOP_TIMEOUT_MS = 10_000;
+
+function settleWithin(work: Promise<unknown> | undefined, ms: number): Promise<unknown> {
+  return Promise.race([
+    work?.catch(() => undefined),
+    new Promise((r) => setTimeout(r, ms).unref()),
+  ]);
+}
 
 /**
  * The full profile's queue: BullMQ on Redis. The jobs table stays the record; BullMQ only
@@ -33,7 +42,9 @@ export class BullMqJobQueue extends JobQueue {
   private readonly queue: Queue<JobData>;
   private readonly policy = new DependencyPolicy({ timeoutMs: 2_000, halfOpenAfterMs: 5_000 });
   private worker?: Worker<JobData>;
+  private workerConnection?: Redis;
   private reconciler?: NodeJS.Timeout;
+  private starting?: NodeJS.Timeout;
   private readonly abort = new AbortController();
 
   constructor(
@@ -86,10 +97,35 @@ export class BullMqJobQueue extends JobQueue {
     }
   }
 
-  async startWorkers(): Promise<void> {
-    await this.warnIfEvictionCanLoseJobs();
+  startWorkers(): Promise<void> {
+    this.startWhenReachable(500);
+    return Promise.resolve();
+  }
+
+  /**
+   * The BullMQ worker is created once Redis answers: a worker created against an
+   * unreachable or frozen Redis cannot be closed cleanly, and has nothing to do anyway.
+   */
+  private startWhenReachable(retryMs: number): void {
+    this.policy
+      .execute(() => this.producer.ping())
+      .then(
+        () => this.createWorker(),
+        () => {
+          if (this.abort.signal.aborted) return;
+          const next = Math.min(retryMs * 2, 5_000);
+          this.starting = setTimeout(() => this.startWhenReachable(next), retryMs).unref();
+        },
+      );
+  }
+
+  private createWorker(): void {
+    if (this.abort.signal.aborted) return;
+    void this.warnIfEvictionCanLoseJobs();
+    this.workerConnection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
+    this.workerConnection.on('error', () => undefined); // the worker's 'error' event reports it
     this.worker = new Worker<JobData>(QUEUE, (job, token) => this.process(job, token), {
-      connection: new Redis(this.options.redisUrl, { maxRetriesPerRequest: null }),
+      connection: this.workerConnection,
       prefix: `${this.options.prefix}bull`,
       concurrency: this.options.concurrency,
       lockDuration: this.options.lockMs,
@@ -100,15 +136,22 @@ export class BullMqJobQueue extends JobQueue {
     this.reconciler = setInterval(() => void this.reconcile(RECONCILE_MS), RECONCILE_MS).unref();
     // At start every unfinished job is checked: re-adding one BullMQ holds changes nothing.
     void this.reconcile(0);
+    this.logger.log({ concurrency: this.options.concurrency }, 'job worker started');
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.starting);
     clearInterval(this.reconciler);
     this.abort.abort();
-    // Running jobs stop at their next batch and move back to waiting; close waits for that.
-    await this.worker?.close();
-    await this.worker?.disconnect();
-    await this.queue.close();
+    // Running jobs stop at their next batch and move back to waiting; close waits for that,
+    // but not forever: with Redis frozen it would never return (the lock then expires and
+    // another worker recovers the job as stalled).
+    await settleWithin(this.worker?.close(), STOP_TIMEOUT_MS);
+    await settleWithin(this.queue.close(), 2_000);
+    // Whatever did not close cleanly (a frozen Redis) is cut off.
+    await settleWithin(this.worker?.disconnect(), 1_000);
+    await settleWithin(this.queue.disconnect(), 1_000);
+    this.workerConnection?.disconnect();
     this.producer.disconnect();
   }
 

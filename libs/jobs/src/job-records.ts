@@ -14,8 +14,8 @@ export function lockJob(tx: EntityManager, id: string): Promise<Job | null> {
 }
 
 /**
- * Moves a job from one of `from` to `to`, with `changes`, and records `job.<to>` (or the
- * given event type). Returns the updated job, or null if it was in none of `from`.
+ * Moves a job from one of `from` to `to`, with `changes`, and records `job.<to>`.
+ * Returns the updated job, or null if it was in none of `from`.
  */
 export async function transitionJob(
   tx: EntityManager,
@@ -23,7 +23,6 @@ export async function transitionJob(
   from: readonly JobState[],
   to: JobState,
   changes: QueryDeepPartialEntity<Job> = {},
-  eventType = `job.${to}`,
 ): Promise<Job | null> {
   const job = await lockJob(tx, id);
   if (!job || !from.includes(job.state)) return null;
@@ -33,13 +32,26 @@ export async function transitionJob(
     { id },
     { ...changes, state: to, ...(finished && { finishedAt: new Date() }) },
   );
-  const updated = await tx.findOneByOrFail(Job, { id });
+  return recordJobEvent(tx, id, `job.${to}`);
+}
+
+/**
+ * Records `type` for the job as it now is in the transaction (its owner as the actor, so
+ * the owner's event stream shows it) and returns the job.
+ */
+export async function recordJobEvent(
+  tx: EntityManager,
+  id: string,
+  type: string,
+  extra: Record<string, unknown> = {},
+): Promise<Job> {
+  const job = await tx.findOneByOrFail(Job, { id });
   await recordEvent(tx, {
-    type: eventType,
+    type,
     aggregateType: 'job',
     aggregateId: id,
-    actorId: updated.ownerId,
-    data: { job: jobSummary(updated) },
+    actorId: job.ownerId,
+    data: { job: jobSummary(job), ...extra },
   });
-  return updated;
+  return job;
 }

@@ -1,9 +1,8 @@
-import { Outbox, recordEvent } from '@keel/events';
+import { Outbox } from '@keel/events';
 import { Injectable, Logger } from '@nestjs/common';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { DataSource, In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { jobSummary } from './dto/job.dto';
 import { Job, UNFINISHED_STATES } from './entities/job.entity';
 import {
   JobFailedError,
@@ -12,7 +11,7 @@ import {
   type BatchUpdate,
   type JobContext,
 } from './job-handler';
-import { lockJob, transitionJob } from './job-records';
+import { lockJob, recordJobEvent, transitionJob } from './job-records';
 import { UploadStore } from './upload-store';
 
 /** Row errors a job keeps; `failed` counts them all. */
@@ -134,14 +133,7 @@ export class JobRunner {
                 }),
             },
           );
-          const updated = await tx.findOneByOrFail(Job, { id: job.id });
-          await recordEvent(tx, {
-            type: 'job.progress',
-            aggregateType: 'job',
-            aggregateId: job.id,
-            actorId: job.ownerId,
-            data: { job: jobSummary(updated), batch: update.summary ?? {} },
-          });
+          await recordJobEvent(tx, job.id, 'job.progress', { batch: update.summary ?? {} });
         });
         expected = update.checkpoint;
         // The embedded database runs on this thread, and its promises settle without

@@ -1,8 +1,8 @@
-import { Outbox, recordEvent } from '@keel/events';
+import { Outbox } from '@keel/events';
 import { Injectable } from '@nestjs/common';
-import { jobSummary } from './dto/job.dto';
 import { Job } from './entities/job.entity';
 import { JobQueue } from './job-queue';
+import { recordJobEvent } from './job-records';
 
 export interface NewJob {
   /** Chosen by the caller when it stores input under the id first (an upload). */
@@ -23,15 +23,7 @@ export class Jobs {
   async submit(input: NewJob): Promise<Job> {
     const job = await this.outbox.transaction(async (tx) => {
       await tx.insert(Job, { ...input, state: 'queued' });
-      const created = await tx.findOneByOrFail(Job, { id: input.id });
-      await recordEvent(tx, {
-        type: 'job.queued',
-        aggregateType: 'job',
-        aggregateId: created.id,
-        actorId: created.ownerId,
-        data: { job: jobSummary(created) },
-      });
-      return created;
+      return recordJobEvent(tx, input.id, 'job.queued');
     });
     await this.queue.enqueue(job);
     return job;

@@ -282,6 +282,17 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
   return { app, database, redis, rabbitmq, events, cache, jobs, auth };
 }
 
+/** For an app's entry point: the configuration, or exit 1 naming each bad variable. */
+export function parseEnvOrExit(): KeelEnv {
+  try {
+    return parseEnv();
+  } catch (error) {
+    if (!(error instanceof InvalidConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
 /** Outside production an absent JWT_SECRET is generated once and kept in DATA_DIR. */
 function loadOrCreateSecret(dataDir: string): string {
   const file = join(dataDir, JWT_SECRET_FILE);

@@ -1,0 +1,35 @@
+import type { INestApplicationContext, LoggerService } from '@nestjs/common';
+
+export interface ShutdownOptions {
+  logger: LoggerService;
+  /** Hard limit for the whole shutdown; past it the process exits 1. */
+  timeoutMs: number;
+  /** What happens first, for example failing readiness and waiting for the load balancer. */
+  beforeClose?: () => Promise<void>;
+}
+
+/**
+ * On SIGTERM or SIGINT (once): `beforeClose`, then `app.close()` (Nest's shutdown hooks),
+ * then exit 0; exit 1 if that takes longer than `timeoutMs`.
+ */
+export function closeOnSignals(app: INestApplicationContext, options: ShutdownOptions): void {
+  const { logger } = options;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: stopping`, 'Shutdown');
+    await options.beforeClose?.();
+    const forced = setTimeout(() => {
+      logger.error('shutdown timed out; exiting', undefined, 'Shutdown');
+      process.exit(1);
+    }, options.timeoutMs);
+    forced.unref();
+    await app.close();
+    logger.log('stopped', 'Shutdown');
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void stop(signal));
+  }
+}

@@ -1,7 +1,8 @@
 import {
-  eventually,
   finishedJob,
+  getJob,
   itemsCsv,
+  jobWhen,
   openEventStream,
   signInAdmin,
   signUp,
@@ -268,13 +269,11 @@ describe('Item imports (background jobs)', () => {
 
   it('cancels a running import: rows committed before stay, none after; an ended job cannot be cancelled', async () => {
     const { id } = await startImport(t.http, alice, itemsCsv(20_000, 'Cancel'));
-    const jobOf = async () =>
-      (await t.http.get(`/v1/jobs/${id}`).set(alice.auth).expect(200)).body as JobBody;
-    await eventually(async () => (await jobOf()).processed > 0, 30_000);
+    await jobWhen(t.http, alice, id, (job) => job.processed > 0, 30_000);
     const res = await t.http.delete(`/v1/jobs/${id}`).set(alice.auth).expect(200);
     expect(res.body).toMatchObject({ id, state: 'cancelled', reason: 'Cancelled by its owner.' });
     await new Promise((r) => setTimeout(r, 1_000));
-    const after = await jobOf();
+    const after = await getJob(t.http, alice, id);
     expect(after.state).toBe('cancelled');
     const stored = (await itemsNamed('Cancel')).length;
     expect(stored).toBe(after.succeeded);

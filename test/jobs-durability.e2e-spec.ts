@@ -1,7 +1,9 @@
 import {
   createTestDatabase,
   eventually,
+  getJob,
   itemsCsv,
+  jobWhen,
   profile,
   proxyFor,
   signUp,
@@ -11,7 +13,6 @@ import {
   startTestRedis,
   startWorkerProcess,
   type ApiProcess,
-  type JobBody,
   type SignedIn,
   type SpawnedProcess,
 } from '@keel/testing';
@@ -31,27 +32,6 @@ import type TestAgent from 'supertest/lib/agent';
  */
 const ROWS = 100_000;
 const common = { LOG_LEVEL: 'info', IMPORT_BATCH_ROWS: '200', JOBS_LOCK_MS: '2000' };
-
-async function job(http: TestAgent, who: SignedIn, id: string): Promise<JobBody> {
-  return (await http.get(`/v1/jobs/${id}`).set(who.auth).expect(200)).body as JobBody;
-}
-
-async function until(
-  http: TestAgent,
-  who: SignedIn,
-  id: string,
-  check: (job: JobBody) => boolean,
-  timeoutMs = 90_000,
-): Promise<JobBody> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const current = await job(http, who, id);
-    if (check(current)) return current;
-    if (Date.now() > deadline)
-      throw new Error(`job not as expected in time: ${JSON.stringify(current)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Every exported item named `Row <n>`: each n from 1 to ROWS exactly once. */
 async function expectEachRowOnce(http: TestAgent, who: SignedIn): Promise<void> {
@@ -91,7 +71,7 @@ embedded('Import durability (embedded: the API process runs the job)', () => {
     const { id } = await startImport(http, alice, itemsCsv(ROWS));
 
     // SIGTERM mid-import: the job stops after its batch and is queued again.
-    const before = await until(http, alice, id, (j) => j.processed > 0);
+    const before = await jobWhen(http, alice, id, (j) => j.processed > 0);
     expect(before.state).toBe('running');
     api.child.kill('SIGTERM');
     expect(await api.exited).toBe(0);
@@ -100,7 +80,7 @@ embedded('Import durability (embedded: the API process runs the job)', () => {
     api = await startApiProcess(env);
     http = request(api.url);
     // SIGKILL mid-import: nothing runs any more; the restart resumes from the checkpoint.
-    const resumed = await until(
+    const resumed = await jobWhen(
       http,
       alice,
       id,
@@ -112,7 +92,7 @@ embedded('Import durability (embedded: the API process runs the job)', () => {
 
     api = await startApiProcess(env);
     http = request(api.url);
-    const done = await until(http, alice, id, (j) => j.state === 'succeeded');
+    const done = await jobWhen(http, alice, id, (j) => j.state === 'succeeded');
     expect(done).toMatchObject({ processed: ROWS, succeeded: ROWS, failed: 0, progress: 100 });
     expect(done.attempts).toBeGreaterThanOrEqual(3);
     await expectEachRowOnce(http, alice);
@@ -153,16 +133,16 @@ full('Import durability (full: worker processes on BullMQ)', () => {
     try {
       const alice = await signUp(api.http);
       const { id } = await startImport(api.http, alice, itemsCsv(ROWS));
-      expect((await job(api.http, alice, id)).state).toBe('queued');
+      expect((await getJob(api.http, alice, id)).state).toBe('queued');
 
       const a = await worker();
-      const first = await until(api.http, alice, id, (j) => j.processed > 0);
+      const first = await jobWhen(api.http, alice, id, (j) => j.processed > 0);
       a.child.kill('SIGKILL');
       await a.exited;
 
       // Its BullMQ lock expires (JOBS_LOCK_MS) and the stalled job goes to the next worker.
       const b = await worker();
-      const second = await until(
+      const second = await jobWhen(
         api.http,
         alice,
         id,
@@ -174,7 +154,7 @@ full('Import durability (full: worker processes on BullMQ)', () => {
       expect(b.logs.some((l) => l.msg === 'job handed back at shutdown')).toBe(true);
 
       await worker();
-      const done = await until(api.http, alice, id, (j) => j.state === 'succeeded');
+      const done = await jobWhen(api.http, alice, id, (j) => j.state === 'succeeded');
       expect(done).toMatchObject({ processed: ROWS, succeeded: ROWS, failed: 0, progress: 100 });
       expect(done.attempts).toBeGreaterThanOrEqual(3);
       await expectEachRowOnce(api.http, alice);
@@ -198,12 +178,12 @@ full('Import durability (full: worker processes on BullMQ)', () => {
       const { id } = await startImport(api.http, alice, itemsCsv(10, 'Offline'));
       // No offline queue: the producer fails at once and the job waits in the table.
       expect(Date.now() - started).toBeLessThan(1_000);
-      expect((await job(api.http, alice, id)).state).toBe('queued');
+      expect((await getJob(api.http, alice, id)).state).toBe('queued');
       await api.http.get('/health/live').expect(200);
 
       // A worker's reconciler queues what BullMQ never received.
       await worker();
-      const done = await until(api.http, alice, id, (j) => j.state === 'succeeded');
+      const done = await jobWhen(api.http, alice, id, (j) => j.state === 'succeeded');
       expect(done.succeeded).toBe(10);
     } finally {
       await api.close();

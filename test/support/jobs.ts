@@ -32,21 +32,36 @@ export async function startImport(
   return res.body as JobBody;
 }
 
-/** Polls `GET /v1/jobs/:id` until the job has finished; returns it. */
-export async function finishedJob(
+export async function getJob(http: TestAgent, who: SignedIn, id: string): Promise<JobBody> {
+  return (await http.get(`/v1/jobs/${id}`).set(who.auth).expect(200)).body as JobBody;
+}
+
+/** Polls `GET /v1/jobs/:id` until `check` holds; returns the job as it then was. */
+export async function jobWhen(
+  http: TestAgent,
+  who: SignedIn,
+  id: string,
+  check: (job: JobBody) => boolean,
+  timeoutMs = 90_000,
+): Promise<JobBody> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await getJob(http, who, id);
+    if (check(job)) return job;
+    if (Date.now() > deadline)
+      throw new Error(`job not as expected in time: ${JSON.stringify(job)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Polls until the job has ended (succeeded, failed or cancelled); returns it. */
+export function finishedJob(
   http: TestAgent,
   who: SignedIn,
   id: string,
   timeoutMs = 60_000,
 ): Promise<JobBody> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await http.get(`/v1/jobs/${id}`).set(who.auth).expect(200);
-    const job = res.body as JobBody;
-    if (!['queued', 'running'].includes(job.state)) return job;
-    if (Date.now() > deadline) throw new Error(`job still ${job.state}: ${JSON.stringify(job)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return jobWhen(http, who, id, (job) => !['queued', 'running'].includes(job.state), timeoutMs);
 }
 
 /** A CSV of `rows` valid items named `${prefix} <n>`, with a header row. */

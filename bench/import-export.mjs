@@ -4,101 +4,19 @@
 // in the full profile it creates and drops its own database on that server.
 // Reports rows per second and the API process' peak RSS for both directions, and the p99
 // latency of /health/live and of a cached item read while the import runs (target < 50 ms).
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { request } from 'node:http';
 import { Readable } from 'node:stream';
-import pg from 'pg';
+import { ADMIN, closeConnections, startKeel, watchRss } from './lib/keel.mjs';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
-const port = 3900 + Math.floor(Math.random() * 90);
-const base = `http://127.0.0.1:${port}`;
-const admin = { email: 'bench-admin@keel.test', password: 'bench-password-1' };
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
-
-let database;
-if (process.env.DATABASE_URL) {
-  const name = `keel_bench_${randomBytes(4).toString('hex')}`;
-  const server = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await server.connect();
-  await server.query(`CREATE DATABASE ${name}`);
-  await server.end();
-  const url = new URL(process.env.DATABASE_URL);
-  url.pathname = `/${name}`;
-  database = { name, url: url.toString() };
-}
-const profile = database ? 'full' : 'embedded';
-
-const api = spawn(process.execPath, ['dist/apps/api/src/main.js'], {
-  env: {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    ADMIN_EMAIL: admin.email,
-    ADMIN_PASSWORD: admin.password,
-    IMPORT_MAX_BYTES: String(200 * 1024 * 1024),
-    ...(database ? { DATABASE_URL: database.url } : {}),
-    ...(process.env.REDIS_URL
-      ? { REDIS_KEY_PREFIX: `keel-bench:${randomBytes(4).toString('hex')}:` }
-      : {}),
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
+const profile = process.env.DATABASE_URL ? 'full' : 'embedded';
+const api = await startKeel({
+  profile,
+  env: { LOG_LEVEL: 'warn', IMPORT_MAX_BYTES: String(200 * 1024 * 1024) },
 });
-
-function rssMb() {
-  const status = readFileSync(`/proc/${api.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
-}
-
-/** Samples the API's RSS every 50 ms until stopped; returns the peak. */
-function watchRss() {
-  let peak = rssMb();
-  const timer = setInterval(() => (peak = Math.max(peak, rssMb())), 50);
-  return () => {
-    clearInterval(timer);
-    return Math.round(Math.max(peak, rssMb()));
-  };
-}
-
-function call(method, path, { token, body, type = 'application/json' } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = request(`${base}${path}`, {
-      method,
-      agent,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': type } : {}),
-      },
-    });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
-    });
-    if (body instanceof Readable) body.pipe(req);
-    else req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-async function waitForApi() {
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await call('GET', '/health/ready')).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the API did not start');
-}
+const call = api.call;
+const rssMb = () => Math.round(api.rssMb().total);
+const peakRss = (stop) => () => stop().total;
 
 function* csvRows() {
   yield 'name,price,description\n';
@@ -137,9 +55,8 @@ async function probe(path, clients, done) {
 }
 
 try {
-  await waitForApi();
   const idleRss = Math.round(rssMb());
-  const login = JSON.parse((await call('POST', '/v1/auth/login', { body: admin })).text);
+  const login = JSON.parse((await call('POST', '/v1/auth/login', { body: ADMIN })).text);
   const token = login.accessToken;
   const item = JSON.parse(
     (await call('POST', '/v1/items', { token, body: { name: 'Cached item', price: '1.00' } })).text,
@@ -147,7 +64,7 @@ try {
   await call('GET', `/v1/items/${item.id}`); // fills the cache
 
   // Import.
-  const stopImportRss = watchRss();
+  const stopImportRss = peakRss(watchRss(api.rssMb));
   const uploadStart = performance.now();
   const accepted = await call('POST', '/v1/items/imports', {
     token,
@@ -176,13 +93,12 @@ try {
   const jobSeconds = (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000;
 
   // Export: RSS when a tenth of the rows has arrived, and at the end.
-  const stopExportRss = watchRss();
+  const stopExportRss = peakRss(watchRss(api.rssMb));
   const exportStart = performance.now();
   let exported = -1; // the header line
   let rssAtTenth;
   await new Promise((resolve, reject) => {
-    const req = request(`${base}/v1/items/export?format=csv&sort=createdAt`, {
-      agent,
+    const req = request(`${api.base}/v1/items/export?format=csv&sort=createdAt`, {
       headers: { authorization: `Bearer ${token}` },
     });
     req.on('error', reject);
@@ -230,14 +146,6 @@ try {
   );
   process.exitCode = ok ? 0 : 1;
 } finally {
-  api.kill('SIGTERM');
-  await new Promise((r) => api.once('exit', r));
-  rmSync(dataDir, { recursive: true, force: true });
-  if (database) {
-    const server = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await server.connect();
-    await server.query(`DROP DATABASE IF EXISTS ${database.name} WITH (FORCE)`);
-    await server.end();
-  }
-  agent.destroy();
+  await api.stop();
+  closeConnections();
 }

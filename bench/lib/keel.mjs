@@ -1,0 +1,215 @@
+// Starts the built API (dist/) as a child process on its own data, and talks to it.
+// Used by every script in bench/.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+
+export const ADMIN = { email: 'bench-admin@keel.test', password: 'bench-password-1' };
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+/** Free port numbers for the processes of one run. */
+let nextPort = 3900 + Math.floor(Math.random() * 500);
+export function freePort() {
+  return nextPort++;
+}
+
+/**
+ * Starts Keel. `profile` 'full' uses `DATABASE_URL`, `REDIS_URL` (and `RABBITMQ_URL` if set) of
+ * this process: it creates its own database on that server and uses its own Redis key prefix,
+ * and drops both on `stop()`. 'embedded' clears those variables. `env` adds settings.
+ */
+export async function startKeel({ profile, env = {}, stdout = 'ignore', attachTo }) {
+  const port = freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
+  const suffix = randomBytes(4).toString('hex');
+  // `attachTo`: another full-profile Keel whose database and keys this one shares (and leaves).
+  const owner = !attachTo;
+  const database =
+    attachTo?.database ??
+    (profile === 'full' ? await createDatabase(`keel_bench_${suffix}`) : undefined);
+  const keyPrefix = attachTo?.keyPrefix ?? `keel-bench:${suffix}:`;
+  const inherited = { ...process.env };
+  if (profile === 'embedded') {
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'RABBITMQ_URL']) delete inherited[name];
+  }
+  const child = spawn(process.execPath, ['dist/apps/api/src/main.js'], {
+    env: {
+      ...inherited,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      ...(database ? { DATABASE_URL: database.url } : {}),
+      ...(profile === 'full' ? { REDIS_KEY_PREFIX: keyPrefix } : {}),
+      ...env,
+    },
+    stdio: ['ignore', stdout, 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const keel = {
+    profile,
+    database,
+    keyPrefix,
+    base: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    call: (method, path, options) => call(`http://127.0.0.1:${port}`, method, path, options),
+    /** Resident memory of the process and of its children (cluster workers), in MB. */
+    rssMb: () => processTreeRss(child.pid),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+      if (!owner) return;
+      if (database) await dropDatabase(database.name);
+      if (profile === 'full') await deleteRedisKeys(keyPrefix);
+    },
+  };
+  try {
+    await waitUntilReady(keel, exited);
+  } catch (error) {
+    await keel.stop();
+    throw error;
+  }
+  return keel;
+}
+
+async function waitUntilReady(keel, exited) {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (let i = 0; i < 600 && !gone; i++) {
+    try {
+      if ((await keel.call('GET', '/health/ready')).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Keel (${keel.profile}) did not start`);
+}
+
+async function withServer(work) {
+  const server = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await server.connect();
+  try {
+    return await work(server);
+  } finally {
+    await server.end();
+  }
+}
+
+async function createDatabase(name) {
+  if (!process.env.DATABASE_URL) throw new Error('the full profile needs DATABASE_URL');
+  await withServer((server) => server.query(`CREATE DATABASE ${name}`));
+  const url = new URL(process.env.DATABASE_URL);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString() };
+}
+
+async function dropDatabase(name) {
+  await withServer((server) => server.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+async function deleteRedisKeys(prefix) {
+  if (!process.env.REDIS_URL) return;
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(process.env.REDIS_URL, { lazyConnect: true });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function rssOf(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0; // the process is gone
+  }
+}
+
+function childrenOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** RSS in MB of `pid` and of each of its children: `{ total, largest }`. */
+export function processTreeRss(pid) {
+  const each = [pid, ...childrenOf(pid)].map(rssOf);
+  return { total: each.reduce((a, b) => a + b, 0), largest: Math.max(...each) };
+}
+
+/** Samples `rss()` every 100 ms until the returned function is called; it returns the peaks. */
+export function watchRss(rss) {
+  const peak = { total: 0, largest: 0 };
+  const sample = () => {
+    const now = rss();
+    peak.total = Math.max(peak.total, now.total);
+    peak.largest = Math.max(peak.largest, now.largest);
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return () => {
+    clearInterval(timer);
+    sample();
+    return { total: Math.round(peak.total), largest: Math.round(peak.largest) };
+  };
+}
+
+/**
+ * One HTTP request. `body` is sent as JSON, or piped when it is a stream.
+ * Resolves `{ status, headers, text, json() }`.
+ */
+export function call(base, method, path, { token, body, type = 'application/json' } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, {
+      method,
+      agent,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': type } : {}),
+      },
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) }),
+      );
+    });
+    if (body instanceof Readable) body.pipe(req);
+    else req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+/** Like `call`, but throws unless the status is `expected`; returns the parsed body. */
+export async function expectJson(keel, expected, method, path, options) {
+  const res = await keel.call(method, path, options);
+  if (res.status !== expected) {
+    throw new Error(`${method} ${path}: expected ${expected}, got ${res.status} ${res.text}`);
+  }
+  return res.text ? res.json() : undefined;
+}
+
+/** Stops the keep-alive agent so the script can exit. */
+export function closeConnections() {
+  agent.destroy();
+}

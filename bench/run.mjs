@@ -1,0 +1,321 @@
+// The load suite: Keel (embedded and full profile) against bare node:http and Fastify servers
+// answering the same bodies, in one run. See bench/README.md.
+//
+//   npm run bench                                     every scenario, both profiles
+//   npm run bench -- --scenario 1 --duration 5        one scenario (repeat or comma-separate)
+//
+// Options: --scenario N, --duration S (3), --rounds R (3), --warmup S (1), --connections C (64),
+// --rows N (100000), --profiles embedded,full, --out DIR (bench/results), --no-readme.
+// The full profile runs when DATABASE_URL and REDIS_URL are set (RABBITMQ_URL is used if set);
+// it creates its own database and Redis key prefix and drops them afterwards.
+import autocannon from 'autocannon';
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import {
+  ADMIN,
+  closeConnections,
+  expectJson,
+  freePort,
+  processTreeRss,
+  startKeel,
+  watchRss,
+} from './lib/keel.mjs';
+import { checkTargets, markdown, summarize, svgChart } from './lib/report.mjs';
+import { SCENARIOS, cycle } from './lib/scenarios.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    scenario: { type: 'string', multiple: true },
+    duration: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
+    connections: { type: 'string', default: '64' },
+    rows: { type: 'string', default: '100000' },
+    profiles: { type: 'string' },
+    out: { type: 'string', default: 'bench/results' },
+    'no-readme': { type: 'boolean', default: false },
+  },
+});
+const duration = Number(args.duration);
+const rounds = Number(args.rounds);
+const warmup = Number(args.warmup);
+const connections = Number(args.connections);
+const rows = Number(args.rows);
+const wanted = (args.scenario ?? []).flatMap((s) => s.split(',')).map(Number);
+const selected = SCENARIOS.filter((s) => wanted.length === 0 || wanted.includes(s.id));
+const fullAvailable = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+const profiles = (args.profiles ?? (fullAvailable ? 'full,embedded' : 'embedded')).split(',');
+if (profiles.includes('full') && !fullAvailable) {
+  throw new Error('the full profile needs DATABASE_URL and REDIS_URL');
+}
+if (selected.length === 0) throw new Error(`no scenario ${wanted.join(', ')}`);
+
+/** Keel as it runs in production, with the login limits raised so scenario 5 can run. */
+const KEEL_ENV = {
+  NODE_ENV: 'production',
+  JWT_SECRET: randomBytes(32).toString('hex'),
+  AUTH_RATE_LIMIT_PER_IP: '1000000',
+  AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000',
+};
+const USERS = 8;
+const started = Date.now();
+const log = (text) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${text}\n`);
+
+function* csv(count) {
+  yield 'name,price,description\n';
+  for (let i = 1; i <= count; i += 1000) {
+    let chunk = '';
+    for (let j = i; j < Math.min(i + 1000, count + 1); j++) {
+      chunk += `Seeded item ${j},${(j % 100000) / 100},Seeded by the benchmark\n`;
+    }
+    yield chunk;
+  }
+}
+
+/** Users, `rows` items (imported as a job, as a client would), and the ids read back in order. */
+async function seed(keel) {
+  const admin = await expectJson(keel, 200, 'POST', '/v1/auth/login', { body: ADMIN });
+  const users = [];
+  for (let i = 0; i < USERS; i++) {
+    const user = { email: `bench-${i}@keel.test`, password: `bench-password-${i}` };
+    await expectJson(keel, 201, 'POST', '/v1/auth/register', {
+      body: { ...user, displayName: `Bench ${i}` },
+    });
+    const login = await expectJson(keel, 200, 'POST', '/v1/auth/login', { body: user });
+    users.push({ ...user, token: login.accessToken });
+  }
+  const token = admin.accessToken;
+  const job = await expectJson(keel, 202, 'POST', '/v1/items/imports', {
+    token,
+    type: 'text/csv',
+    body: Readable.from(csv(rows)),
+  });
+  for (;;) {
+    const now = await expectJson(keel, 200, 'GET', `/v1/jobs/${job.id}`, { token });
+    if (now.state === 'succeeded') break;
+    if (now.state !== 'queued' && now.state !== 'running') {
+      throw new Error(`seeding ${keel.profile}: the import ended ${now.state}: ${now.reason}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const exported = await keel.call('GET', '/v1/items/export?format=ndjson&sort=-createdAt', {
+    token,
+  });
+  const items = exported.text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+  if (items.length !== rows) throw new Error(`seeded ${items.length} items, not ${rows}`);
+  return { users, items };
+}
+
+/** Hot ids, unread ids and deep cursors for one server; each context walks its own copies. */
+function contextFor({ users, items }) {
+  const hotIds = items.slice(0, 100).map((item) => item.id);
+  const coldIds = items.slice(100).map((item) => item.id);
+  // The list's cursor after an item (libs/items/src/queries/list-items/item-page.ts).
+  const deep = items.slice(Math.floor(items.length / 2));
+  const cursors = deep.map((item) =>
+    Buffer.from(JSON.stringify(['-createdAt', item.createdAt, item.id])).toString('base64url'),
+  );
+  return { users, hotIds, coldIds: cycle(coldIds), deepCursors: cycle(cursors) };
+}
+
+/** A reference server in its own process, answering the bodies Keel answered. */
+async function startReference(label, script, bodiesFile) {
+  const port = freePort();
+  const child = fork(join('bench', 'reference', script), [String(port), bodiesFile], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`${label} exited ${code}`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    label,
+    base: `http://127.0.0.1:${port}`,
+    rssMb: () => processTreeRss(child.pid),
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** One autocannon run of `seconds` against `target`; the server's RSS is sampled meanwhile. */
+async function measure(target, scenario, ctx, seconds) {
+  const stopRss = watchRss(target.rssMb);
+  const result = await autocannon({
+    url: target.base,
+    connections,
+    duration: seconds,
+    requests: scenario.requests(ctx),
+  });
+  const rss = stopRss();
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    rssMb: rss.largest,
+    rssTotalMb: rss.total,
+    wrapped: scenario.wrapped?.(ctx) ?? false,
+  };
+}
+
+/**
+ * Measures each server in turn, `rounds` times (A B C A B C ...), after one warm-up run each,
+ * so slow drift of the machine touches every server alike.
+ */
+async function compare(scenario, name, servers) {
+  const runs = [];
+  for (const server of servers) {
+    log(`${scenario.id} ${name}: warm-up ${server.label}`);
+    await measure(server.target, scenario, server.ctx, warmup);
+  }
+  for (let round = 1; round <= rounds; round++) {
+    for (const server of servers) {
+      const run = await measure(server.target, scenario, server.ctx, duration);
+      log(
+        `${scenario.id} ${name}: ${server.label} round ${round}: ${Math.round(run.rps)} req/s, p99 ${run.p99} ms`,
+      );
+      runs.push({
+        scenario: server.scenarioLabel ?? String(scenario.id),
+        name,
+        server: server.label,
+        baseline: server.baseline,
+        ...run,
+      });
+    }
+  }
+  return runs;
+}
+
+const keels = {};
+const references = [];
+const tmp = mkdtempSync(join(tmpdir(), 'keel-bench-bodies-'));
+let failed = false;
+try {
+  const seeds = {};
+  for (const profile of profiles) {
+    log(`starting Keel (${profile}) and seeding ${rows} items`);
+    keels[profile] = await startKeel({ profile, env: KEEL_ENV });
+    seeds[profile] = await seed(keels[profile]);
+  }
+
+  // The references answer exactly what Keel answered for the same requests.
+  const [firstProfile] = profiles;
+  const first = keels[firstProfile];
+  const firstSeed = seeds[firstProfile];
+  const [user] = firstSeed.users;
+  const probeCtx = contextFor(firstSeed);
+  const bodies = {
+    item: await expectJson(first, 200, 'GET', `/v1/items/${probeCtx.hotIds[0]}`),
+    page: await expectJson(first, 200, 'GET', `/v1/items?limit=20&sort=-createdAt`),
+    created: await expectJson(first, 201, 'POST', '/v1/items', {
+      token: user.token,
+      body: { name: 'Reference body', price: '1.00', description: 'The reference servers answer this' },
+    }),
+    login: await expectJson(first, 200, 'POST', '/v1/auth/login', {
+      body: { email: user.email, password: user.password },
+    }),
+  };
+  const bodiesFile = join(tmp, 'bodies.json');
+  writeFileSync(bodiesFile, JSON.stringify(bodies));
+  const nodeRef = await startReference('node:http', 'node-http.mjs', bodiesFile);
+  const fastifyRef = await startReference('Fastify', 'fastify.mjs', bodiesFile);
+  references.push(nodeRef, fastifyRef);
+
+  const runs = [];
+  for (const scenario of selected.filter((s) => !s.of)) {
+    // Keel and the references alternate: Keel full, node:http, Keel embedded, Fastify.
+    const keelServers = profiles.map((profile) => ({
+      label: `Keel ${profile}`,
+      target: keels[profile],
+      ctx: contextFor(seeds[profile]),
+      baseline: 'node:http',
+    }));
+    const refServers = [nodeRef, fastifyRef].map((ref) => ({
+      label: ref.label,
+      target: ref,
+      ctx: contextFor(firstSeed),
+      baseline: 'node:http',
+    }));
+    const servers = [0, 1].flatMap((i) => [keelServers[i], refServers[i]]).filter(Boolean);
+    runs.push(...(await compare(scenario, scenario.name, servers)));
+  }
+
+  const cluster = selected.find((s) => s.of);
+  if (cluster && keels.full) {
+    log('starting Keel (full) with WEB_CONCURRENCY=2 on the same data');
+    const two = await startKeel({
+      profile: 'full',
+      env: { ...KEEL_ENV, WEB_CONCURRENCY: '2' },
+      attachTo: keels.full,
+    });
+    keels.cluster = two;
+    for (const id of cluster.of) {
+      const scenario = SCENARIOS.find((s) => s.id === id);
+      const servers = [
+        { label: 'Keel full ×1', target: keels.full, baseline: 'Keel full ×1' },
+        { label: 'Keel full ×2', target: two, baseline: 'Keel full ×1' },
+      ].map((s) => ({ ...s, ctx: contextFor(seeds.full), scenarioLabel: `7 (${id})` }));
+      runs.push(...(await compare(scenario, `${scenario.name}, two workers`, servers)));
+    }
+  } else if (cluster) {
+    log('scenario 7 needs the full profile (one embedded database cannot be shared): skipped');
+  }
+
+  const summary = summarize(runs);
+  const checks = checkTargets(summary);
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const loginRows = summary.filter((r) => r.scenario === '5' && r.server.startsWith('Keel'));
+  const meta = {
+    conditions:
+      `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${availableParallelism()} × ${cpu}; ` +
+      `autocannon, ${connections} connections, ${rounds} × ${duration} s per server after a ${warmup} s warm-up, medians; ` +
+      `${rows.toLocaleString('en-US')} seeded items.`,
+  };
+  const table = markdown(summary, checks, meta);
+  const perCore = loginRows
+    .map((r) => `${r.server}: ${(r.rps / availableParallelism()).toFixed(1)} logins/s per core`)
+    .join('; ');
+  const text = `${table}${perCore ? `\n\nLogins (scenario 5): ${perCore}.` : ''}\n`;
+
+  mkdirSync(args.out, { recursive: true });
+  const all = selected.length === SCENARIOS.length;
+  const stem = all ? 'latest' : `scenario-${selected.map((s) => s.id).join('-')}`;
+  writeFileSync(join(args.out, `${stem}.md`), text);
+  writeFileSync(join(args.out, `${stem}.svg`), svgChart(summary, meta));
+  writeFileSync(join(args.out, `${stem}.json`), JSON.stringify({ meta, summary, checks, runs }, null, 2));
+  if (all && profiles.length === 2 && !args['no-readme']) updateReadme(text);
+  process.stdout.write(`\n${text}\n`);
+  log(`done; results in ${args.out}/${stem}.{md,svg,json}`);
+  // A scenario that answered errors measured something else than it says: the run failed.
+  failed = summary.some((r) => r.errors + r.non2xx > 0);
+} finally {
+  for (const server of [...Object.values(keels).reverse(), ...references]) await server.stop();
+  rmSync(tmp, { recursive: true, force: true });
+  closeConnections();
+}
+process.exitCode = failed ? 1 : 0;
+
+/** Replaces the table between the bench markers in README.md. */
+function updateReadme(text) {
+  const readme = readFileSync('README.md', 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) return log('README.md has no bench markers; not updated');
+  writeFileSync('README.md', `${readme.slice(0, from + start.length)}\n${text}${readme.slice(to)}`);
+  log('README.md updated');
+}

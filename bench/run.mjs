@@ -8,25 +8,15 @@
 // --rows N (100000), --profiles embedded,full, --out DIR (bench/results), --no-readme.
 // The full profile runs when DATABASE_URL and REDIS_URL are set (RABBITMQ_URL is used if set);
 // it creates its own database and Redis key prefix and drops them afterwards.
-import autocannon from 'autocannon';
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import {
-  ADMIN,
-  closeConnections,
-  expectJson,
-  freePort,
-  processTreeRss,
-  startKeel,
-  watchRss,
-} from './lib/keel.mjs';
+import { closeConnections, expectJson, freePort, processTreeRss, startKeel } from './lib/keel.mjs';
 import { checkTargets, markdown, summarize, svgChart } from './lib/report.mjs';
-import { SCENARIOS, cycle } from './lib/scenarios.mjs';
+import { SCENARIOS } from './lib/scenarios.mjs';
+import { KEEL_ENV, contextFor, measure, seed } from './lib/setup.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -55,80 +45,13 @@ if (profiles.includes('full') && !fullAvailable) {
 }
 if (selected.length === 0) throw new Error(`no scenario ${wanted.join(', ')}`);
 
-/** Keel as it runs in production, with the login limits raised so scenario 5 can run. */
-const KEEL_ENV = {
-  NODE_ENV: 'production',
-  JWT_SECRET: randomBytes(32).toString('hex'),
-  AUTH_RATE_LIMIT_PER_IP: '1000000',
-  AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000',
-};
-const USERS = 8;
 const started = Date.now();
-const log = (text) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${text}\n`);
-
-function* csv(count) {
-  yield 'name,price,description\n';
-  for (let i = 1; i <= count; i += 1000) {
-    let chunk = '';
-    for (let j = i; j < Math.min(i + 1000, count + 1); j++) {
-      chunk += `Seeded item ${j},${(j % 100000) / 100},Seeded by the benchmark\n`;
-    }
-    yield chunk;
-  }
-}
-
-/** Users, `rows` items (imported as a job, as a client would), and the ids read back in order. */
-async function seed(keel) {
-  const admin = await expectJson(keel, 200, 'POST', '/v1/auth/login', { body: ADMIN });
-  const users = [];
-  for (let i = 0; i < USERS; i++) {
-    const user = { email: `bench-${i}@keel.test`, password: `bench-password-${i}` };
-    await expectJson(keel, 201, 'POST', '/v1/auth/register', {
-      body: { ...user, displayName: `Bench ${i}` },
-    });
-    const login = await expectJson(keel, 200, 'POST', '/v1/auth/login', { body: user });
-    users.push({ ...user, token: login.accessToken });
-  }
-  const token = admin.accessToken;
-  const job = await expectJson(keel, 202, 'POST', '/v1/items/imports', {
-    token,
-    type: 'text/csv',
-    body: Readable.from(csv(rows)),
-  });
-  for (;;) {
-    const now = await expectJson(keel, 200, 'GET', `/v1/jobs/${job.id}`, { token });
-    if (now.state === 'succeeded') break;
-    if (now.state !== 'queued' && now.state !== 'running') {
-      throw new Error(`seeding ${keel.profile}: the import ended ${now.state}: ${now.reason}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const exported = await keel.call('GET', '/v1/items/export?format=ndjson&sort=-createdAt', {
-    token,
-  });
-  const items = exported.text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
-  if (items.length !== rows) throw new Error(`seeded ${items.length} items, not ${rows}`);
-  return { users, items };
-}
-
-/** Hot ids, unread ids and deep cursors for one server; each context walks its own copies. */
-function contextFor({ users, items }) {
-  const hotIds = items.slice(0, 100).map((item) => item.id);
-  const coldIds = items.slice(100).map((item) => item.id);
-  // The list's cursor after an item (libs/items/src/queries/list-items/item-page.ts).
-  const deep = items.slice(Math.floor(items.length / 2));
-  const cursors = deep.map((item) =>
-    Buffer.from(JSON.stringify(['-createdAt', item.createdAt, item.id])).toString('base64url'),
-  );
-  return { users, hotIds, coldIds: cycle(coldIds), deepCursors: cycle(cursors) };
-}
+const log = (text) =>
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${text}\n`);
 
 /** A reference server in its own process, answering the bodies Keel answered. */
 async function startReference(label, script, bodiesFile) {
-  const port = freePort();
+  const port = await freePort();
   const child = fork(join('bench', 'reference', script), [String(port), bodiesFile], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -148,29 +71,6 @@ async function startReference(label, script, bodiesFile) {
   };
 }
 
-/** One autocannon run of `seconds` against `target`; the server's RSS is sampled meanwhile. */
-async function measure(target, scenario, ctx, seconds) {
-  const stopRss = watchRss(target.rssMb);
-  const result = await autocannon({
-    url: target.base,
-    connections,
-    duration: seconds,
-    requests: scenario.requests(ctx),
-  });
-  const rss = stopRss();
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    max: result.latency.max,
-    errors: result.errors,
-    non2xx: result.non2xx,
-    rssMb: rss.largest,
-    rssTotalMb: rss.total,
-    wrapped: scenario.wrapped?.(ctx) ?? false,
-  };
-}
-
 /**
  * Measures each server in turn, `rounds` times (A B C A B C ...), after one warm-up run each,
  * so slow drift of the machine touches every server alike.
@@ -179,11 +79,14 @@ async function compare(scenario, name, servers) {
   const runs = [];
   for (const server of servers) {
     log(`${scenario.id} ${name}: warm-up ${server.label}`);
-    await measure(server.target, scenario, server.ctx, warmup);
+    await measure(server.target, scenario, server.ctx, { seconds: warmup, connections });
   }
   for (let round = 1; round <= rounds; round++) {
     for (const server of servers) {
-      const run = await measure(server.target, scenario, server.ctx, duration);
+      const run = await measure(server.target, scenario, server.ctx, {
+        seconds: duration,
+        connections,
+      });
       log(
         `${scenario.id} ${name}: ${server.label} round ${round}: ${Math.round(run.rps)} req/s, p99 ${run.p99} ms`,
       );
@@ -208,7 +111,7 @@ try {
   for (const profile of profiles) {
     log(`starting Keel (${profile}) and seeding ${rows} items`);
     keels[profile] = await startKeel({ profile, env: KEEL_ENV });
-    seeds[profile] = await seed(keels[profile]);
+    seeds[profile] = await seed(keels[profile], rows);
   }
 
   // The references answer exactly what Keel answered for the same requests.
@@ -222,7 +125,11 @@ try {
     page: await expectJson(first, 200, 'GET', `/v1/items?limit=20&sort=-createdAt`),
     created: await expectJson(first, 201, 'POST', '/v1/items', {
       token: user.token,
-      body: { name: 'Reference body', price: '1.00', description: 'The reference servers answer this' },
+      body: {
+        name: 'Reference body',
+        price: '1.00',
+        description: 'The reference servers answer this',
+      },
     }),
     login: await expectJson(first, 200, 'POST', '/v1/auth/login', {
       body: { email: user.email, password: user.password },
@@ -295,7 +202,10 @@ try {
   const stem = all ? 'latest' : `scenario-${selected.map((s) => s.id).join('-')}`;
   writeFileSync(join(args.out, `${stem}.md`), text);
   writeFileSync(join(args.out, `${stem}.svg`), svgChart(summary, meta));
-  writeFileSync(join(args.out, `${stem}.json`), JSON.stringify({ meta, summary, checks, runs }, null, 2));
+  writeFileSync(
+    join(args.out, `${stem}.json`),
+    JSON.stringify({ meta, summary, checks, runs }, null, 2),
+  );
   if (all && profiles.length === 2 && !args['no-readme']) updateReadme(text);
   process.stdout.write(`\n${text}\n`);
   log(`done; results in ${args.out}/${stem}.{md,svg,json}`);

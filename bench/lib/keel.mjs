@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
@@ -12,10 +13,16 @@ import pg from 'pg';
 export const ADMIN = { email: 'bench-admin@keel.test', password: 'bench-password-1' };
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
-/** Free port numbers for the processes of one run. */
-let nextPort = 3900 + Math.floor(Math.random() * 500);
+/** A port nothing listens on now: the system picks it. */
 export function freePort() {
-  return nextPort++;
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /**
@@ -23,8 +30,8 @@ export function freePort() {
  * this process: it creates its own database on that server and uses its own Redis key prefix,
  * and drops both on `stop()`. 'embedded' clears those variables. `env` adds settings.
  */
-export async function startKeel({ profile, env = {}, stdout = 'ignore', attachTo }) {
-  const port = freePort();
+export async function startKeel({ profile, env = {}, stdout = 'ignore', attachTo, nodeArgs = [] }) {
+  const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
   const suffix = randomBytes(4).toString('hex');
   // `attachTo`: another full-profile Keel whose database and keys this one shares (and leaves).
@@ -37,7 +44,7 @@ export async function startKeel({ profile, env = {}, stdout = 'ignore', attachTo
   if (profile === 'embedded') {
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'RABBITMQ_URL']) delete inherited[name];
   }
-  const child = spawn(process.execPath, ['dist/apps/api/src/main.js'], {
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/apps/api/src/main.js'], {
     env: {
       ...inherited,
       PORT: String(port),
@@ -192,7 +199,12 @@ export function call(base, method, path, { token, body, type = 'application/json
       res.setEncoding('utf8');
       res.on('data', (c) => (text += c));
       res.on('end', () =>
-        resolve({ status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) }),
+        resolve({
+          status: res.statusCode,
+          headers: res.headers,
+          text,
+          json: () => JSON.parse(text),
+        }),
       );
     });
     if (body instanceof Readable) body.pipe(req);

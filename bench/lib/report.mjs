@@ -58,7 +58,8 @@ export function checkTargets(rows) {
       check(`${label}: ≥ 60% of node:http`, pct(row.ratio), row.ratio >= 0.6);
       check(`${label}: p99 < 10 ms`, `${row.p99} ms`, row.p99 < 10);
     }
-    if (row.scenario === '2') check(`${label}: ≥ 25% of node:http`, pct(row.ratio), row.ratio >= 0.25);
+    if (row.scenario === '2')
+      check(`${label}: ≥ 25% of node:http`, pct(row.ratio), row.ratio >= 0.25);
     if (row.scenario === '4') {
       check(`${label}: ≥ 2,000 req/s`, `${row.rps} req/s`, row.rps >= 2000);
       check(`${label}: p99 < 50 ms`, `${row.p99} ms`, row.p99 < 50);
@@ -110,7 +111,10 @@ export function markdown(rows, checks, meta) {
 }
 
 const escapeXml = (text) =>
-  String(text).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
+  String(text).replace(
+    /[<>&"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c],
+  );
 
 /** A horizontal bar per row: req/s as a share of the scenario's baseline, with the values. */
 export function svgChart(rows, meta) {

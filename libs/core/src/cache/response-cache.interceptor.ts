@@ -63,10 +63,16 @@ export class ResponseCacheInterceptor implements NestInterceptor {
 
 /** The path and the query with its parameters sorted; long keys are hashed. */
 export function cacheKey(url: string): string {
-  const parsed = new URL(url, 'http://keel');
-  parsed.searchParams.sort();
-  const key = `${parsed.pathname}?${parsed.searchParams.toString()}`;
+  const mark = url.indexOf('?');
+  const path = mark < 0 ? url : url.slice(0, mark);
+  let query = '';
+  if (mark >= 0) {
+    const params = new URLSearchParams(url.slice(mark + 1));
+    params.sort();
+    query = params.toString();
+  }
+  const key = `${path}?${query}`;
   return key.length <= 200
     ? key
-    : `${parsed.pathname}#${createHash('sha256').update(key).digest('base64url')}`;
+    : `${path}#${createHash('sha256').update(key).digest('base64url')}`;
 }

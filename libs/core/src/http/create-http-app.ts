@@ -1,13 +1,15 @@
-import helmet from '@fastify/helmet';
 import { VersioningType, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger, PinoLogger } from 'nestjs-pino';
+import { Logger } from 'nestjs-pino';
 import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
+import { createAccessLogger } from '../logging/logger-options';
+import { runInRequestContext } from './request-context';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { RouteTable } from './route-table';
+import { securityHeaders } from './security-headers';
 import { STREAMED_BODY_TYPES } from './streamed-body';
 import { createValidationPipe } from './validation';
 
@@ -26,6 +28,8 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
     requestIdHeader: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Keel registers no Nest middleware: what runs on every request is a Fastify hook.
+    skipMiddie: true,
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
@@ -43,6 +47,28 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
     });
     done(unsupported, undefined);
   });
+  const security = securityHeaders({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: [`'self'`],
+        // Swagger UI ships inline styles and an inline init script.
+        styleSrc: [`'self'`, `'unsafe-inline'`],
+        scriptSrc: [`'self'`, `'unsafe-inline'`],
+        imgSrc: [`'self'`, 'data:'],
+        // TLS ends at the load balancer; upgrading would break Swagger UI on plain-HTTP hosts.
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  // Security headers first, so a handler can still override one; then the request context,
+  // which gives code without the request (logs, the outbox) its id: see request-context.ts.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(security);
+    runInRequestContext(request.id, done);
+  });
+  fastify.addHook('preValidation', (request, _reply, done) =>
+    runInRequestContext(request.id, done),
+  );
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     void reply.header('x-response-time', reply.elapsedTime.toFixed(1));
@@ -57,7 +83,7 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
   app.flushLogs();
   // The access line is a Fastify hook, not an interceptor: interceptors never see requests
   // that a guard refuses, that match no route, or whose body fails to parse.
-  const accessLog = PinoLogger.root.child({ context: 'Http' });
+  const accessLog = createAccessLogger(env.app.logLevel);
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     const line = {
@@ -72,19 +98,6 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
     done();
   });
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: [`'self'`],
-        // Swagger UI ships inline styles and an inline init script.
-        styleSrc: [`'self'`, `'unsafe-inline'`],
-        scriptSrc: [`'self'`, `'unsafe-inline'`],
-        imgSrc: [`'self'`, 'data:'],
-        // TLS ends at the load balancer; upgrading would break Swagger UI on plain-HTTP hosts.
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
   if (env.app.corsOrigins.length > 0) {
     app.enableCors({
       origin: env.app.corsOrigins.includes('*') ? true : env.app.corsOrigins,

@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 
 interface RequestContext {
   requestId: string;
@@ -12,11 +11,11 @@ export function currentRequestId(): string | undefined {
   return storage.getStore()?.requestId;
 }
 
-/** Nest middleware: runs the rest of the request inside its context. */
-export function requestContextMiddleware(
-  req: IncomingMessage & { id?: string },
-  _res: ServerResponse,
-  next: () => void,
-): void {
-  storage.run({ requestId: req.id ?? '' }, next);
+/**
+ * Runs `next` (the rest of a Fastify hook chain) inside the request's context. Called from
+ * `onRequest`, and again from `preValidation`: a body that arrives after the headers is read
+ * in the socket's context, not the request's.
+ */
+export function runInRequestContext(requestId: string, next: () => void): void {
+  storage.run({ requestId }, next);
 }

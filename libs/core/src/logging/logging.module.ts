@@ -1,44 +1,24 @@
-import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { appConfig } from '../config/config.namespaces';
-import { requestContextMiddleware } from '../http/request-context';
+import { appLoggerOptions } from './logger-options';
 
 /**
- * Structured JSON logs (pino); every line written during a request carries its `reqId`.
- * Also keeps the request id in async context for the outbox (`currentRequestId()`).
+ * Structured JSON logs (pino) behind Nest's logger. The request id reaches every line through
+ * the request context that `createHttpApp` sets up in Fastify hooks; the access line is a hook
+ * too. So nestjs-pino's per-request middleware (a child logger per request, run through
+ * middie) is left out: `forRoutes: []`.
  */
 @Module({
   imports: [
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],
       useFactory: (app: ConfigType<typeof appConfig>) => ({
-        pinoHttp: {
-          level: app.logLevel,
-          // The access line comes from a Fastify onResponse hook (create-http-app.ts).
-          autoLogging: false,
-          quietReqLogger: true,
-          genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
-          redact: [
-            'req.headers.authorization',
-            'req.headers.cookie',
-            '*.password',
-            '*.refreshToken',
-          ],
-          base: { service: 'keel', pid: process.pid },
-          timestamp: () => `,"time":"${new Date().toISOString()}"`,
-          formatters: { level: (label: string) => ({ level: label }) },
-        },
+        pinoHttp: appLoggerOptions(app.logLevel),
+        forRoutes: [],
       }),
     }),
   ],
 })
-export class KeelLoggingModule implements NestModule {
-  /** Makes the request id available to code that has no request (`currentRequestId()`). */
-  configure(consumer: MiddlewareConsumer): void {
-    consumer
-      .apply(requestContextMiddleware)
-      .forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });
-  }
-}
+export class KeelLoggingModule {}

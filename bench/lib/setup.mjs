@@ -1,0 +1,98 @@
+// What every load script needs before it measures: Keel's settings, users, seeded items,
+// and the per-server request context.
+import autocannon from 'autocannon';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { ADMIN, expectJson, watchRss } from './keel.mjs';
+import { cycle } from './scenarios.mjs';
+
+/** Keel as it runs in production, with the login limits raised so scenario 5 can run. */
+export const KEEL_ENV = {
+  NODE_ENV: 'production',
+  JWT_SECRET: randomBytes(32).toString('hex'),
+  AUTH_RATE_LIMIT_PER_IP: '1000000',
+  AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000',
+};
+const USERS = 8;
+function* csv(count) {
+  yield 'name,price,description\n';
+  for (let i = 1; i <= count; i += 1000) {
+    let chunk = '';
+    for (let j = i; j < Math.min(i + 1000, count + 1); j++) {
+      chunk += `Seeded item ${j},${(j % 100000) / 100},Seeded by the benchmark\n`;
+    }
+    yield chunk;
+  }
+}
+
+/** Users, `rows` items (imported as a job, as a client would), and the ids read back in order. */
+export async function seed(keel, rows) {
+  const admin = await expectJson(keel, 200, 'POST', '/v1/auth/login', { body: ADMIN });
+  const users = [];
+  for (let i = 0; i < USERS; i++) {
+    const user = { email: `bench-${i}@keel.test`, password: `bench-password-${i}` };
+    await expectJson(keel, 201, 'POST', '/v1/auth/register', {
+      body: { ...user, displayName: `Bench ${i}` },
+    });
+    const login = await expectJson(keel, 200, 'POST', '/v1/auth/login', { body: user });
+    users.push({ ...user, token: login.accessToken });
+  }
+  const token = admin.accessToken;
+  const job = await expectJson(keel, 202, 'POST', '/v1/items/imports', {
+    token,
+    type: 'text/csv',
+    body: Readable.from(csv(rows)),
+  });
+  for (;;) {
+    const now = await expectJson(keel, 200, 'GET', `/v1/jobs/${job.id}`, { token });
+    if (now.state === 'succeeded') break;
+    if (now.state !== 'queued' && now.state !== 'running') {
+      throw new Error(`seeding ${keel.profile}: the import ended ${now.state}: ${now.reason}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const exported = await keel.call('GET', '/v1/items/export?format=ndjson&sort=-createdAt', {
+    token,
+  });
+  const items = exported.text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+  if (items.length !== rows) throw new Error(`seeded ${items.length} items, not ${rows}`);
+  return { users, items };
+}
+
+/** Hot ids, unread ids and deep cursors for one server; each context walks its own copies. */
+export function contextFor({ users, items }) {
+  const hotIds = items.slice(0, 100).map((item) => item.id);
+  const coldIds = items.slice(100).map((item) => item.id);
+  // The list's cursor after an item (libs/items/src/queries/list-items/item-page.ts).
+  const deep = items.slice(Math.floor(items.length / 2));
+  const cursors = deep.map((item) =>
+    Buffer.from(JSON.stringify(['-createdAt', item.createdAt, item.id])).toString('base64url'),
+  );
+  return { users, hotIds, coldIds: cycle(coldIds), deepCursors: cycle(cursors) };
+}
+
+/** One autocannon run of `seconds` against `target`; the server's RSS is sampled meanwhile. */
+export async function measure(target, scenario, ctx, { seconds, connections }) {
+  const stopRss = watchRss(target.rssMb);
+  const result = await autocannon({
+    url: target.base,
+    connections,
+    duration: seconds,
+    requests: scenario.requests(ctx),
+  });
+  const rss = stopRss();
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    rssMb: rss.largest,
+    rssTotalMb: rss.total,
+    wrapped: scenario.wrapped?.(ctx) ?? false,
+  };
+}

@@ -15,13 +15,13 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
       delete headers[name.toLowerCase()];
     },
   };
-  let failure: unknown;
+  let failure: Error | undefined;
   // helmet only sets and removes headers on the response: these stand-ins are all it touches.
   helmet(options)(
     {} as IncomingMessage,
     response as unknown as ServerResponse,
-    (error?: unknown) => (failure = error),
+    (error?: Error) => (failure = error),
   );
-  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (failure) throw failure;
   return headers;
 }

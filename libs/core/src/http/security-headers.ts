@@ -20,7 +20,9 @@ export function securityHeaders(options: HelmetOptions): Record<string, string> 
   helmet(options)(
     {} as IncomingMessage,
     response as unknown as ServerResponse,
-    (error?: Error) => (failure = error),
+    (error?: unknown) => {
+      if (error) failure = error instanceof Error ? error : new Error('helmet failed');
+    },
   );
   if (failure) throw failure;
   return headers;

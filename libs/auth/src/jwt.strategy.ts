@@ -3,6 +3,7 @@ import { UsersService } from '@keel/users';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
+import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { InvalidAccessTokenError } from './auth.errors';
 import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, type AccessTokenClaims } from './tokens.service';
@@ -31,7 +32,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
             : null,
       ]),
       passReqToCallback: true,
-      secretOrKey: config.jwtSecret,
+      // A KeyObject made once: given the string, jsonwebtoken tries to parse it as a PEM public
+      // key on every request and only then falls back to HMAC (an exception per request). It
+      // accepts a KeyObject; passport-jwt's typings only list string and Buffer.
+      secretOrKey: createSecretKey(Buffer.from(config.jwtSecret)) as unknown as Buffer,
       // Pinned: a token with `alg: none` or any other algorithm is refused.
       algorithms: [JWT_ALGORITHM],
       issuer: JWT_ISSUER,

@@ -35,8 +35,11 @@ export class CreateItemHandler implements ICommandHandler<CreateItemCommand> {
         if (claim.replay) return { item: claim.response, replayed: true };
       }
       const id = uuidv7();
-      await tx.insert(Item, { id, ownerId: actor.id, ...fields });
-      const item = mapItem(await tx.findOneByOrFail(Item, { id }));
+      // The columns the database fills (times, version) come back from the INSERT's RETURNING.
+      const inserted = await tx.insert(Item, { id, ownerId: actor.id, ...fields });
+      const item = mapItem(
+        tx.create(Item, { id, ownerId: actor.id, ...fields, ...inserted.generatedMaps[0] }),
+      );
       await recordEvent(tx, {
         type: 'item.created',
         aggregateType: 'item',

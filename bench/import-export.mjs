@@ -6,12 +6,13 @@
 // latency of /health/live and of a cached item read while the import runs (target < 50 ms).
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
-import { ADMIN, closeConnections, startKeel, watchRss } from './lib/keel.mjs';
+import { ADMIN, closeConnections, createData, startKeel, watchRss } from './lib/keel.mjs';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
 const profile = process.env.DATABASE_URL ? 'full' : 'embedded';
+const data = await createData(profile);
 const api = await startKeel({
-  profile,
+  data,
   env: { LOG_LEVEL: 'warn', IMPORT_MAX_BYTES: String(200 * 1024 * 1024) },
 });
 const call = api.call;
@@ -147,5 +148,6 @@ try {
   process.exitCode = ok ? 0 : 1;
 } finally {
   await api.stop();
+  await data.drop();
   closeConnections();
 }

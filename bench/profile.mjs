@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { flameGraph, selfTimes } from './lib/cpu-profile.mjs';
-import { closeConnections, freePort, startKeel } from './lib/keel.mjs';
+import { closeConnections, createData, freePort, startKeel } from './lib/keel.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { KEEL_ENV, contextFor, measure, seed } from './lib/setup.mjs';
 
@@ -29,15 +29,16 @@ if (!scenario) throw new Error(`no scenario ${args.scenario} to profile`);
 const connections = Number(args.connections);
 
 const inspectPort = await freePort();
+const data = await createData(args.profile);
+const ctx = contextFor(await seed(data, Number(args.rows)));
 const keel = await startKeel({
-  profile: args.profile,
+  data,
   env: KEEL_ENV,
   nodeArgs: [`--inspect=127.0.0.1:${inspectPort}`],
 });
 let result;
 let profile;
 try {
-  const ctx = contextFor(await seed(keel, Number(args.rows)));
   await measure(keel, scenario, ctx, { seconds: 2, connections }); // warm-up
   // Only the measured window is sampled: no start-up, seeding or warm-up in the profile.
   const inspector = await connectInspector(inspectPort);
@@ -49,6 +50,7 @@ try {
   inspector.close();
 } finally {
   await keel.stop();
+  await data.drop();
   closeConnections();
 }
 

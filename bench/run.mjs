@@ -4,7 +4,7 @@
 //   npm run bench                                     every scenario, both profiles
 //   npm run bench -- --scenario 1 --duration 5        one scenario (repeat or comma-separate)
 //
-// Options: --scenario N, --duration S (3), --rounds R (3), --warmup S (1), --connections C (64),
+// Options: --scenario N, --duration S (2.5), --rounds R (3), --warmup S (1), --connections C (64),
 // --rows N (100000), --profiles embedded,full, --out DIR (bench/results), --no-readme.
 // The full profile runs when DATABASE_URL and REDIS_URL are set (RABBITMQ_URL is used if set);
 // it creates its own database and Redis key prefix and drops them afterwards.
@@ -13,7 +13,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeConnections, expectJson, freePort, processTreeRss, startKeel } from './lib/keel.mjs';
+import {
+  closeConnections,
+  createData,
+  expectJson,
+  freePort,
+  processTreeRss,
+  startKeel,
+} from './lib/keel.mjs';
 import { checkTargets, markdown, summarize, svgChart } from './lib/report.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { KEEL_ENV, contextFor, measure, seed } from './lib/setup.mjs';
@@ -21,7 +28,7 @@ import { KEEL_ENV, contextFor, measure, seed } from './lib/setup.mjs';
 const { values: args } = parseArgs({
   options: {
     scenario: { type: 'string', multiple: true },
-    duration: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '2.5' },
     rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '64' },
@@ -102,6 +109,7 @@ async function compare(scenario, name, servers) {
   return runs;
 }
 
+const datas = {};
 const keels = {};
 const references = [];
 const tmp = mkdtempSync(join(tmpdir(), 'keel-bench-bodies-'));
@@ -110,8 +118,9 @@ try {
   const seeds = {};
   for (const profile of profiles) {
     log(`starting Keel (${profile}) and seeding ${rows} items`);
-    keels[profile] = await startKeel({ profile, env: KEEL_ENV });
-    seeds[profile] = await seed(keels[profile], rows);
+    datas[profile] = await createData(profile);
+    seeds[profile] = await seed(datas[profile], rows);
+    keels[profile] = await startKeel({ data: datas[profile], env: KEEL_ENV });
   }
 
   // The references answer exactly what Keel answered for the same requests.
@@ -163,11 +172,7 @@ try {
   const cluster = selected.find((s) => s.of);
   if (cluster && keels.full) {
     log('starting Keel (full) with WEB_CONCURRENCY=2 on the same data');
-    const two = await startKeel({
-      profile: 'full',
-      env: { ...KEEL_ENV, WEB_CONCURRENCY: '2' },
-      attachTo: keels.full,
-    });
+    const two = await startKeel({ data: datas.full, env: { ...KEEL_ENV, WEB_CONCURRENCY: '2' } });
     keels.cluster = two;
     for (const id of cluster.of) {
       const scenario = SCENARIOS.find((s) => s.id === id);
@@ -212,7 +217,8 @@ try {
   // A scenario that answered errors measured something else than it says: the run failed.
   failed = summary.some((r) => r.errors + r.non2xx > 0);
 } finally {
-  for (const server of [...Object.values(keels).reverse(), ...references]) await server.stop();
+  for (const server of [...Object.values(keels), ...references]) await server.stop();
+  for (const data of Object.values(datas)) await data.drop();
   rmSync(tmp, { recursive: true, force: true });
   closeConnections();
 }

@@ -26,22 +26,36 @@ export function freePort() {
 }
 
 /**
- * Starts Keel. `profile` 'full' uses `DATABASE_URL`, `REDIS_URL` (and `RABBITMQ_URL` if set) of
- * this process: it creates its own database on that server and uses its own Redis key prefix,
- * and drops both on `stop()`. 'embedded' clears those variables. `env` adds settings.
+ * Data for Keel to run on. 'full' uses `DATABASE_URL`, `REDIS_URL` (and `RABBITMQ_URL` if set)
+ * of this process: a database of its own on that server and a Redis key prefix of its own.
+ * 'embedded' is a temporary DATA_DIR. `drop()` removes all of it.
  */
-export async function startKeel({ profile, env = {}, stdout = 'ignore', attachTo, nodeArgs = [] }) {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
+export async function createData(profile) {
   const suffix = randomBytes(4).toString('hex');
-  // `attachTo`: another full-profile Keel whose database and keys this one shares (and leaves).
-  const owner = !attachTo;
-  const database =
-    attachTo?.database ??
-    (profile === 'full' ? await createDatabase(`keel_bench_${suffix}`) : undefined);
-  const keyPrefix = attachTo?.keyPrefix ?? `keel-bench:${suffix}:`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
+  const database = profile === 'full' ? await createDatabase(`keel_bench_${suffix}`) : undefined;
+  const keyPrefix = `keel-bench:${suffix}:`;
+  return {
+    profile,
+    dataDir,
+    database,
+    keyPrefix,
+    async drop() {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (database) await dropDatabase(database.name);
+      if (profile === 'full') await deleteRedisKeys(keyPrefix);
+    },
+  };
+}
+
+/**
+ * Starts the built API on `data` and waits until it is ready. `env` adds settings; several
+ * processes may run on the same full-profile data, one at a time on embedded data.
+ */
+export async function startKeel({ data, env = {}, stdout = 'ignore', nodeArgs = [] }) {
+  const port = await freePort();
   const inherited = { ...process.env };
-  if (profile === 'embedded') {
+  if (data.profile === 'embedded') {
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'RABBITMQ_URL']) delete inherited[name];
   }
   const child = spawn(process.execPath, [...nodeArgs, 'dist/apps/api/src/main.js'], {
@@ -49,20 +63,18 @@ export async function startKeel({ profile, env = {}, stdout = 'ignore', attachTo
       ...inherited,
       PORT: String(port),
       HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
+      DATA_DIR: data.dataDir,
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
-      ...(database ? { DATABASE_URL: database.url } : {}),
-      ...(profile === 'full' ? { REDIS_KEY_PREFIX: keyPrefix } : {}),
+      ...(data.database ? { DATABASE_URL: data.database.url } : {}),
+      ...(data.profile === 'full' ? { REDIS_KEY_PREFIX: data.keyPrefix } : {}),
       ...env,
     },
     stdio: ['ignore', stdout, 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const keel = {
-    profile,
-    database,
-    keyPrefix,
+    profile: data.profile,
     base: `http://127.0.0.1:${port}`,
     pid: child.pid,
     call: (method, path, options) => call(`http://127.0.0.1:${port}`, method, path, options),
@@ -71,10 +83,6 @@ export async function startKeel({ profile, env = {}, stdout = 'ignore', attachTo
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
-      rmSync(dataDir, { recursive: true, force: true });
-      if (!owner) return;
-      if (database) await dropDatabase(database.name);
-      if (profile === 'full') await deleteRedisKeys(keyPrefix);
     },
   };
   try {

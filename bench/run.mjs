@@ -4,7 +4,7 @@
 //   npm run bench                                     every scenario, both profiles
 //   npm run bench -- --scenario 1 --duration 5        one scenario (repeat or comma-separate)
 //
-// Options: --scenario N, --duration S (2.5), --rounds R (3), --warmup S (1), --connections C (64),
+// Options: --scenario N, --duration S (2), --rounds R (3), --warmup S (1), --connections C (64),
 // --rows N (100000), --profiles embedded,full, --out DIR (bench/results), --no-readme.
 // The full profile runs when DATABASE_URL and REDIS_URL are set (RABBITMQ_URL is used if set);
 // it creates its own database and Redis key prefix and drops them afterwards.
@@ -28,7 +28,7 @@ import { KEEL_ENV, contextFor, measure, seed } from './lib/setup.mjs';
 const { values: args } = parseArgs({
   options: {
     scenario: { type: 'string', multiple: true },
-    duration: { type: 'string', default: '2.5' },
+    duration: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '64' },

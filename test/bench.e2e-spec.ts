@@ -58,9 +58,11 @@ describe('bench/run.mjs', () => {
       full ? ['Keel full ×1', 'Keel full ×2', 'Keel full ×1', 'Keel full ×2'] : [],
     );
     for (const row of summary) {
-      expect({ row: `${row.scenario} ${row.server}`, errors: row.errors, non2xx: row.non2xx }).toEqual(
-        { row: `${row.scenario} ${row.server}`, errors: 0, non2xx: 0 },
-      );
+      expect({
+        row: `${row.scenario} ${row.server}`,
+        errors: row.errors,
+        non2xx: row.non2xx,
+      }).toEqual({ row: `${row.scenario} ${row.server}`, errors: 0, non2xx: 0 });
       expect(row.rps).toBeGreaterThan(0);
       expect(row.rssMb).toBeGreaterThan(0);
     }

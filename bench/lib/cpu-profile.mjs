@@ -1,5 +1,6 @@
 // Reads a V8 .cpuprofile (node --cpu-prof): self time per function and per package, and a
 // flame graph as SVG.
+import { escapeXml } from './report.mjs';
 
 /** Which package a script belongs to: `node_modules/<name>`, Keel's own code, or Node. */
 export function packageOf(url) {
@@ -46,9 +47,6 @@ export function selfTimes(profile) {
   const sorted = (map) => [...map.entries()].sort((a, b) => b[1] - a[1]);
   return { byFunction: sorted(byFunction), byPackage: sorted(byPackage), totalMs };
 }
-
-const escapeXml = (text) =>
-  text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
 
 /** A flame graph: callers below callees, width proportional to total time; idle left out. */
 export function flameGraph(profile, title) {

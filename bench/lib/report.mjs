@@ -111,7 +111,7 @@ export function markdown(rows, checks, meta) {
   return lines.join('\n');
 }
 
-const escapeXml = (text) =>
+export const escapeXml = (text) =>
   String(text).replace(
     /[<>&"]/g,
     (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c],

@@ -76,6 +76,12 @@ describe('security', () => {
     await expectRejected(hs256(claims(user.id, { aud: 'another-api' }), t.env.JWT_SECRET));
   });
 
+  it('rejects a token without an expiry or an issue time', async () => {
+    // JSON leaves out a key whose value is undefined: these tokens lack the claim.
+    await expectRejected(hs256(claims(user.id, { exp: undefined }), t.env.JWT_SECRET));
+    await expectRejected(hs256(claims(user.id, { iat: undefined }), t.env.JWT_SECRET));
+  });
+
   it('rejects a refresh token used as an access token', async () => {
     await expectRejected(user.refreshToken);
   });

@@ -48,7 +48,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   async validate(req: TicketRequest, claims: AccessTokenClaims): Promise<AuthUser> {
     // A header carries access tokens only; `?ticket=` carries tickets only.
     const expected = req.headers.authorization ? 'access' : 'ticket';
-    if (claims.typ !== expected || typeof claims.sub !== 'string')
+    // jsonwebtoken checks `exp` only when present: a token without it would never expire.
+    if (
+      claims.typ !== expected ||
+      typeof claims.sub !== 'string' ||
+      typeof claims.exp !== 'number' ||
+      typeof claims.iat !== 'number'
+    )
       throw new InvalidAccessTokenError();
     const user = await this.users.findById(claims.sub);
     if (!user || user.disabled)

@@ -103,54 +103,7 @@ describe('auth', () => {
     });
   });
 
-  it('rotates refresh tokens: each works once', async () => {
-    const user = await signUp(t.http);
-    const first = await t.http
-      .post('/v1/auth/refresh')
-      .send({ refreshToken: user.refreshToken })
-      .expect(200);
-    expect(first.body.refreshToken).not.toBe(user.refreshToken);
-    await t.http
-      .get('/v1/users/me')
-      .set('Authorization', `Bearer ${first.body.accessToken}`)
-      .expect(200);
-    const second = await t.http
-      .post('/v1/auth/refresh')
-      .send({ refreshToken: first.body.refreshToken })
-      .expect(200);
-    expect(second.body.refreshToken).not.toBe(first.body.refreshToken);
-  });
-
-  it('revokes the whole family when a used refresh token is replayed', async () => {
-    const user = await signUp(t.http);
-    const rotated = await t.http
-      .post('/v1/auth/refresh')
-      .send({ refreshToken: user.refreshToken })
-      .expect(200);
-    const replay = await t.http
-      .post('/v1/auth/refresh')
-      .send({ refreshToken: user.refreshToken })
-      .expect(401);
-    expect(replay.body.code).toBe('AUTH.REFRESH_TOKEN_REUSED');
-    // The thief's replay also ended the legitimate holder's newer token.
-    const after = await t.http
-      .post('/v1/auth/refresh')
-      .send({ refreshToken: rotated.body.refreshToken })
-      .expect(401);
-    expect(after.body.code).toBe('AUTH.INVALID_REFRESH_TOKEN');
-    // Another sign-in is a separate family and still works.
-    const other = await login(t.http, user.email, user.password);
-    await t.http.post('/v1/auth/refresh').send({ refreshToken: other.refreshToken }).expect(200);
-  });
-
-  it('lets only one of two concurrent refreshes with the same token succeed', async () => {
-    const user = await signUp(t.http);
-    const results = await Promise.all([
-      t.http.post('/v1/auth/refresh').send({ refreshToken: user.refreshToken }),
-      t.http.post('/v1/auth/refresh').send({ refreshToken: user.refreshToken }),
-    ]);
-    expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
-  });
+  // Rotation and reuse: test/auth-refresh.e2e-spec.ts.
 
   it('refuses forged, malformed and tampered refresh tokens', async () => {
     const user = await signUp(t.http);

@@ -2,7 +2,7 @@ import { authConfig, uuidv7 } from '@keel/core';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EntityManager, IsNull } from 'typeorm';
 import type { TokenResponseDto } from './dto/auth.dto';
 import { RefreshToken } from './entities/refresh-token.entity';
@@ -15,6 +15,9 @@ export interface AccessTokenClaims {
   sub: string;
   /** `ticket`: a one-minute token only accepted as `?ticket=` by the event stream. */
   typ: 'access' | 'ticket';
+  /** Set by the signer; required on the way in (see JwtStrategy.validate). */
+  iat?: number;
+  exp?: number;
 }
 
 export const STREAM_TICKET_TTL_SECONDS = 60;
@@ -33,10 +36,17 @@ function sha256(value: string): string {
 /** Issues access tokens (JWT) and the opaque, rotating refresh tokens. */
 @Injectable()
 export class TokensService {
+  /** Derives successors' secrets; a key of its own, so the JWT key signs nothing else. */
+  private readonly successorKey: Buffer;
+
   constructor(
     private readonly jwt: JwtService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
-  ) {}
+  ) {
+    this.successorKey = createHmac('sha256', config.jwtSecret)
+      .update('keel refresh-token successor')
+      .digest();
+  }
 
   parseRefreshToken(token: string): ParsedRefreshToken | null {
     const match = REFRESH_TOKEN_FORMAT.exec(token);
@@ -53,13 +63,40 @@ export class TokensService {
     return this.jwt.signAsync(claims, { expiresIn: STREAM_TICKET_TTL_SECONDS });
   }
 
-  /** A new access token and a new refresh token in `familyId` (a new family when omitted). */
-  async issue(
+  /** A new access token and a new refresh token in a new family (a sign-in). */
+  async issue(manager: EntityManager, userId: string): Promise<TokenResponseDto> {
+    const secret = randomBytes(32).toString('base64url');
+    const row = await this.insert(manager, userId, uuidv7(), secret);
+    return this.respond(row, secret);
+  }
+
+  /** Marks `used` used and issues its successor in the same family. */
+  async rotate(manager: EntityManager, used: RefreshToken): Promise<TokenResponseDto> {
+    const secret = this.successorSecret(used);
+    const row = await this.insert(manager, used.userId, used.familyId, secret);
+    await manager.update(RefreshToken, { id: used.id }, { usedAt: new Date(), replacedBy: row.id });
+    return this.respond(row, secret);
+  }
+
+  /** The successor `rotate` issued for `used` again, with a fresh access token. */
+  reissue(used: RefreshToken, successor: RefreshToken): Promise<TokenResponseDto> {
+    return this.respond(successor, this.successorSecret(used));
+  }
+
+  /**
+   * Derived from the used token's id rather than random, so a second tab presenting the same
+   * token can be handed the identical successor without its secret being stored anywhere.
+   */
+  private successorSecret(used: RefreshToken): string {
+    return createHmac('sha256', this.successorKey).update(used.id).digest('base64url');
+  }
+
+  private async insert(
     manager: EntityManager,
     userId: string,
-    familyId = uuidv7(),
-  ): Promise<TokenResponseDto> {
-    const secret = randomBytes(32).toString('base64url');
+    familyId: string,
+    secret: string,
+  ): Promise<RefreshToken> {
     const row = manager.create(RefreshToken, {
       id: uuidv7(),
       userId,
@@ -67,10 +104,15 @@ export class TokensService {
       tokenHash: sha256(secret),
       expiresAt: new Date(Date.now() + this.config.refreshTokenTtlSeconds * 1000),
       usedAt: null,
+      replacedBy: null,
       revokedAt: null,
     });
     await manager.insert(RefreshToken, row);
-    const claims: AccessTokenClaims = { sub: userId, typ: 'access' };
+    return row;
+  }
+
+  private async respond(row: RefreshToken, secret: string): Promise<TokenResponseDto> {
+    const claims: AccessTokenClaims = { sub: row.userId, typ: 'access' };
     return {
       accessToken: await this.jwt.signAsync(claims),
       refreshToken: `${row.id}.${secret}`,

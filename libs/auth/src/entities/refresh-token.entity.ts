@@ -12,7 +12,8 @@ import {
 /**
  * One refresh token. The client holds `<id>.<secret>`; only the SHA-256 of the secret
  * is stored. Tokens issued from one login form a family: rotation marks the old
- * token used, and presenting a used token again revokes the whole family.
+ * token used, and presenting a used token again revokes the whole family, unless it comes
+ * within the reuse grace window while its successor is still unused (see RefreshTokensHandler).
  */
 @Entity('refresh_tokens')
 export class RefreshToken {
@@ -40,6 +41,10 @@ export class RefreshToken {
 
   @Column({ name: 'used_at', type: 'timestamptz', nullable: true })
   usedAt!: Date | null;
+
+  /** The token this one was rotated into. */
+  @Column({ name: 'replaced_by', type: 'uuid', nullable: true })
+  replacedBy!: string | null;
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;

@@ -74,6 +74,8 @@ export interface KeelEnv {
     jwtSecretGenerated: boolean;
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
+    /** A used refresh token presented again this soon gets the same successor, not a revocation. */
+    refreshReuseGraceSeconds: number;
     adminEmail: string | undefined;
     adminPassword: string | undefined;
     rateLimitPerIp: number;
@@ -266,6 +268,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     jwtSecretGenerated: false,
     accessTokenTtlSeconds: r.int('JWT_ACCESS_TTL_SECONDS', 900, 30, 86_400),
     refreshTokenTtlSeconds: r.int('REFRESH_TOKEN_TTL_SECONDS', 2_592_000, 60, 31_536_000),
+    refreshReuseGraceSeconds: r.int('REFRESH_REUSE_GRACE_SECONDS', 5, 0, 60),
     adminEmail: adminEmail?.toLowerCase(),
     adminPassword,
     rateLimitPerIp: r.int('AUTH_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),

@@ -2,6 +2,7 @@ import { CreateUsers1795390000000 } from './1795390000000-create-users';
 import { CreateItems1795560000000 } from './1795560000000-create-items';
 import { CreateOutbox1795700000000 } from './1795700000000-create-outbox';
 import { CreateJobs1795900000000 } from './1795900000000-create-jobs';
+import { RefreshTokenSuccessor1796000000000 } from './1796000000000-refresh-token-successor';
 
 /** Every migration, oldest first. Add new ones here (`npm run migration:generate` writes the file). */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   CreateItems1795560000000,
   CreateOutbox1795700000000,
   CreateJobs1795900000000,
+  RefreshTokenSuccessor1796000000000,
 ];

@@ -1,5 +1,4 @@
 import { login, signUp, startTestApp, type SignedIn, type TestApp } from '@keel/testing';
-import type { Response } from 'supertest';
 
 interface Tokens {
   accessToken: string;
@@ -9,8 +8,7 @@ interface Tokens {
 describe('refresh token rotation', () => {
   let t: TestApp;
 
-  const refresh = (refreshToken: string): Promise<Response> =>
-    t.http.post('/v1/auth/refresh').send({ refreshToken });
+  const refresh = (refreshToken: string) => t.http.post('/v1/auth/refresh').send({ refreshToken });
   const me = (tokens: Tokens) =>
     t.http.get('/v1/users/me').set('Authorization', `Bearer ${tokens.accessToken}`);
 

@@ -186,7 +186,7 @@ describe('events', () => {
         expect(stream.status).toBe(200);
         const item = await createItem('streamed');
         const event = await stream.next((e) => e.data.aggregateId === item.id);
-        expect(event).toMatchObject({ event: 'item.created', id: event.data.seq });
+        expect(event).toMatchObject({ event: 'item.created', id: event.data.position });
         expect(event.data).toMatchObject({ publishedAt: expect.any(String) });
       } finally {
         stream.close();

@@ -1,4 +1,4 @@
-import { request, type IncomingMessage } from 'node:http';
+import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 
 export interface StreamedEvent {
   id: string;
@@ -6,6 +6,7 @@ export interface StreamedEvent {
   data: {
     id: string;
     seq: string;
+    position: string;
     type: string;
     aggregateId: string;
     actorId: string | null;
@@ -16,6 +17,9 @@ export interface StreamedEvent {
 /** A server-sent-events client for tests: collects events and waits for the ones wanted. */
 export interface EventStreamClient {
   status: number;
+  headers: IncomingHttpHeaders;
+  /** True once the server ended or dropped the stream. */
+  closed: () => boolean;
   events: StreamedEvent[];
   /** Comment lines received (heartbeats). */
   comments: () => number;
@@ -36,6 +40,10 @@ export function openEventStream(
       let comments = 0;
       const waiters: Array<() => void> = [];
       let buffer = '';
+      let closed = false;
+      res.on('close', () => {
+        closed = true;
+      });
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         buffer += chunk;
@@ -61,6 +69,8 @@ export function openEventStream(
       });
       resolve({
         status: res.statusCode ?? 0,
+        headers: res.headers,
+        closed: () => closed,
         events,
         comments: () => comments,
         next: async (match, timeoutMs = 10_000) => {

@@ -5,8 +5,13 @@ import { OutboxEvent } from './entities/outbox-event.entity';
 /** An event as consumers receive it: over RabbitMQ, the local bus, SSE and the audit log. */
 export interface IntegrationEvent {
   id: string;
-  /** Delivery order (the outbox sequence), as a decimal string. */
+  /** Insert order (the outbox sequence), as a decimal string. */
   seq: string;
+  /**
+   * Stream order, as a decimal string: the relay publishes in this order, and the event
+   * stream's ids and `Last-Event-ID` are positions. Null until the relay claimed the row.
+   */
+  position: string | null;
   type: string;
   aggregateType: string;
   aggregateId: string;
@@ -42,6 +47,7 @@ export function toIntegrationEvent(row: OutboxEvent): IntegrationEvent {
   return {
     id: row.id,
     seq: String(row.seq),
+    position: row.position === null ? null : String(row.position),
     type: row.type,
     aggregateType: row.aggregateType,
     aggregateId: row.aggregateId,
@@ -59,6 +65,7 @@ export function isIntegrationEvent(value: unknown): value is IntegrationEvent {
   return (
     typeof e.id === 'string' &&
     typeof e.seq === 'string' &&
+    typeof e.position === 'string' &&
     typeof e.type === 'string' &&
     typeof e.aggregateId === 'string' &&
     typeof e.occurredAt === 'string' &&

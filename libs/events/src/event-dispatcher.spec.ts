@@ -4,6 +4,7 @@ import { EventDispatcher } from './event-dispatcher';
 const event = (id: string): IntegrationEvent => ({
   id,
   seq: '1',
+  position: '1',
   type: 'item.created',
   aggregateType: 'item',
   aggregateId: 'a',

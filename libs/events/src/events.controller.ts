@@ -18,6 +18,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { PassThrough } from 'node:stream';
 import { EventPageDto, ListEventsQueryDto } from './dto/event.dto';
 import { ListEventsQuery } from './queries/list-events/list-events.query';
 import { EventStreamHub } from './stream/event-stream.hub';
@@ -62,15 +63,18 @@ export class EventsController {
         { field: 'Last-Event-ID', message: 'must be the id of an event received before' },
       ]);
     }
-    reply.hijack();
-    reply.raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      // Tells nginx-style proxies not to buffer the stream.
-      'x-accel-buffering': 'no',
-    });
-    reply.raw.write('retry: 2000\n\n');
-    await this.hub.open(user, reply.raw, lastEventId);
+    // Sent through Fastify rather than written to the raw socket, so the hooks that every
+    // response goes through add theirs: X-Request-Id, the security headers, CORS.
+    const body = new PassThrough();
+    void reply
+      .headers({
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        // Tells nginx-style proxies not to buffer the stream.
+        'x-accel-buffering': 'no',
+      })
+      .send(body);
+    body.write('retry: 2000\n\n');
+    await this.hub.open(user, body, lastEventId);
   }
 }

@@ -3,6 +3,7 @@ import { CreateItems1795560000000 } from './1795560000000-create-items';
 import { CreateOutbox1795700000000 } from './1795700000000-create-outbox';
 import { CreateJobs1795900000000 } from './1795900000000-create-jobs';
 import { RefreshTokenSuccessor1796000000000 } from './1796000000000-refresh-token-successor';
+import { OutboxPosition1796100000000 } from './1796100000000-outbox-position';
 
 /** Every migration, oldest first. Add new ones here (`npm run migration:generate` writes the file). */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   CreateOutbox1795700000000,
   CreateJobs1795900000000,
   RefreshTokenSuccessor1796000000000,
+  OutboxPosition1796100000000,
 ];

@@ -2,8 +2,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /**
  * One domain event, written in the transaction of the change that caused it. The relay
- * publishes unpublished rows in `seq` order and stamps `publishedAt`; the rows stay as the
- * audit log.
+ * gives rows their stream `position`, publishes them in that order and stamps
+ * `publishedAt`; the rows stay as the audit log.
  */
 @Entity('outbox')
 @Unique('outbox_id_key', ['id'])
@@ -12,7 +12,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 @Index('outbox_type_seq_idx', ['type', 'seq'])
 @Index('outbox_aggregate_id_seq_idx', ['aggregateId', 'seq'])
 export class OutboxEvent {
-  /** Delivery order. A bigint: read as a string. */
+  /** Insert order (the audit log's). A bigint: read as a string. */
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   seq!: string;
 
@@ -44,4 +44,17 @@ export class OutboxEvent {
 
   @Column({ name: 'published_at', type: 'timestamptz', precision: 3, nullable: true })
   publishedAt!: Date | null;
+
+  /**
+   * The stream order, set by the relay when it claims the row. Positions are handed out under
+   * the relay's lock in the order rows became visible, so once a reader sees a position every
+   * lower one is visible too, which `seq` (taken at insert) does not promise. Null until claimed.
+   */
+  @Index('outbox_position_key', { unique: true })
+  @Column({ type: 'bigint', nullable: true })
+  position!: string | null;
+
+  /** Until when the relay that claimed the row may publish it; another relay waits. */
+  @Column({ name: 'claimed_until', type: 'timestamptz', precision: 3, nullable: true })
+  claimedUntil!: Date | null;
 }

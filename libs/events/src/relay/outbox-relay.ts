@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { DataSource, In } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { toIntegrationEvent } from '../domain-event';
 import { OutboxEvent } from '../entities/outbox-event.entity';
 import { EventTransport } from '../transport/event-transport';
@@ -16,13 +16,21 @@ const BATCH = 100;
 /** The slow path: rows written by other processes, and retries. A local commit wakes the relay at once. */
 const POLL_MS = 1_000;
 const MAX_BACKOFF_MS = 30_000;
+/**
+ * A claim's lease. The relay stops publishing at half of it, so another relay only takes
+ * over rows whose claimant died (it then waits out the rest of the lease).
+ */
+const LEASE_SECONDS = 30;
 
 /**
- * Publishes outbox rows in `seq` order and marks them published. One relay at a time holds
- * the work (a transaction-scoped advisory lock, and `FOR UPDATE SKIP LOCKED` on the rows),
- * so several replicas can run one each. A failed publish stops the batch, so events of one
- * aggregate never overtake each other, and the relay retries with exponential backoff and
- * jitter behind a circuit breaker while writes go on being accepted.
+ * Publishes outbox rows in stream order and marks them published, in three steps so that no
+ * transaction stays open while the broker confirms: claim a batch (a short transaction under
+ * an advisory lock gives the rows their `position` and a lease), publish it with no
+ * transaction open, then stamp `published_at`. Only one relay holds claims at a time, so
+ * several replicas can run one each and events still go out in `position` order. A failed
+ * publish stops the batch, so nothing overtakes it, and the relay retries with exponential
+ * backoff and jitter behind a circuit breaker while writes go on being accepted. A row is
+ * stamped only after its confirm: delivery is at least once.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -105,38 +113,70 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  private publishBatch(): Promise<{ more: boolean; failed: boolean }> {
-    return this.dataSource.transaction(async (tx) => {
-      const [{ locked }] = await tx.query<Array<{ locked: boolean }>>(
-        `SELECT pg_try_advisory_xact_lock(hashtext('keel.outbox.relay')) AS locked`,
+  private async publishBatch(): Promise<{ more: boolean; failed: boolean }> {
+    const rows = await this.dataSource.transaction((tx) => this.claim(tx));
+    const publishUntil = Date.now() + (LEASE_SECONDS * 1000) / 2;
+    const published: string[] = [];
+    const publishedAt = new Date();
+    let failed = false;
+    for (const row of rows) {
+      if (Date.now() > publishUntil) break;
+      // Consumers see the time the row is stamped with.
+      const event = { ...toIntegrationEvent(row), publishedAt: publishedAt.toISOString() };
+      try {
+        await this.policy.execute(() => this.transport.publish(event));
+        published.push(row.seq);
+      } catch {
+        failed = true;
+        break;
+      }
+    }
+    if (rows.length > 0) {
+      // Ends the claim; what was not published keeps its position and goes first next time.
+      await this.dataSource.query(
+        `UPDATE outbox SET claimed_until = NULL,
+           published_at = CASE WHEN seq = ANY($1::bigint[]) THEN $2::timestamptz ELSE published_at END
+         WHERE seq = ANY($3::bigint[])`,
+        [published, publishedAt, rows.map((r) => r.seq)],
       );
-      if (!locked) return { more: false, failed: false };
-      const rows = await tx
-        .createQueryBuilder(OutboxEvent, 'o')
-        .where('o.published_at IS NULL')
-        .orderBy('o.seq', 'ASC')
-        .limit(BATCH)
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
-        .getMany();
-      const published: string[] = [];
-      const publishedAt = new Date();
-      let failed = false;
-      for (const row of rows) {
-        // Consumers see the time the row is stamped with.
-        const event = { ...toIntegrationEvent(row), publishedAt: publishedAt.toISOString() };
-        try {
-          await this.policy.execute(() => this.transport.publish(event));
-          published.push(row.seq);
-        } catch {
-          failed = true;
-          break;
-        }
-      }
-      if (published.length > 0) {
-        await tx.update(OutboxEvent, { seq: In(published) }, { publishedAt });
-      }
-      return { more: rows.length === BATCH && !failed, failed };
-    });
+    }
+    return { more: rows.length === BATCH && published.length === rows.length, failed };
+  }
+
+  /**
+   * The next batch, unless another relay holds a claim. Rows that have no position yet get
+   * the next ones, in `seq` order, while the lock is held: every row visible now gets a lower
+   * position than any row that becomes visible later, whatever order their `seq` says.
+   */
+  private async claim(tx: EntityManager): Promise<OutboxEvent[]> {
+    const [{ locked }] = await tx.query<Array<{ locked: boolean }>>(
+      `SELECT pg_try_advisory_xact_lock(hashtext('keel.outbox.relay')) AS locked`,
+    );
+    if (!locked) return [];
+    const [{ busy }] = await tx.query<Array<{ busy: boolean }>>(
+      `SELECT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL AND claimed_until > now()) AS busy`,
+    );
+    if (busy) return [];
+    const rows = await tx
+      .createQueryBuilder(OutboxEvent, 'o')
+      .where('o.published_at IS NULL')
+      .orderBy('o.position', 'ASC', 'NULLS LAST')
+      .addOrderBy('o.seq', 'ASC')
+      .limit(BATCH)
+      .getMany();
+    if (rows.length === 0) return [];
+    const [{ top }] = await tx.query<Array<{ top: string }>>(
+      `SELECT COALESCE(MAX(position), 0)::text AS top FROM outbox`,
+    );
+    let next = BigInt(top);
+    for (const row of rows) row.position ??= String(++next);
+    await tx.query(
+      `UPDATE outbox o SET position = c.position,
+         claimed_until = now() + make_interval(secs => $3)
+       FROM unnest($1::bigint[], $2::bigint[]) AS c(seq, position)
+       WHERE o.seq = c.seq`,
+      [rows.map((r) => r.seq), rows.map((r) => r.position), LEASE_SECONDS],
+    );
+    return rows;
   }
 }

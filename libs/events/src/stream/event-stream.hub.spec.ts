@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import type { IntegrationEvent } from '../domain-event';
@@ -10,6 +9,7 @@ const admin = { id: 'a', email: 'a@keel.test', roles: ['user' as const, 'admin' 
 const event = (n: number): IntegrationEvent => ({
   id: `e${n}`,
   seq: String(n),
+  position: String(n),
   type: 'item.updated',
   aggregateType: 'item',
   aggregateId: 'i',
@@ -46,8 +46,8 @@ describe('EventStreamHub', () => {
     const streams = hub(dispatcher);
     const slow = client(true);
     const fast = client(false);
-    await streams.open(admin, slow as unknown as ServerResponse, undefined);
-    await streams.open(admin, fast as unknown as ServerResponse, undefined);
+    await streams.open(admin, slow, undefined);
+    await streams.open(admin, fast, undefined);
     for (let n = 1; n <= 200; n++) dispatcher.deliver(event(n));
     expect(slow.destroyed).toBe(true);
     expect(slow.writableLength).toBeLessThan(4_096 + 1_000);

@@ -7,22 +7,32 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import type { ServerResponse } from 'node:http';
-import { DataSource } from 'typeorm';
+import type { Writable } from 'node:stream';
+import { DataSource, type SelectQueryBuilder } from 'typeorm';
 import { toIntegrationEvent, type IntegrationEvent } from '../domain-event';
 import { OutboxEvent } from '../entities/outbox-event.entity';
 import { EventDispatcher } from '../event-dispatcher';
 
-const MAX_REPLAY = 1_000;
+/** Rows read per query while a client catches up. */
+const REPLAY_PAGE = 500;
+/** Live events held for a client still catching up; past it they are read from the outbox again. */
+const MAX_PENDING = 1_000;
 
 interface Client {
   user: AuthUser;
-  res: ServerResponse;
-  /** Ids already sent: replay and live delivery may overlap. */
-  sent: Set<string>;
+  out: Writable;
+  /** Position of the last event sent: only later ones go out, so nothing is sent twice. */
+  last: bigint;
+  /** Live events that arrived during the catch-up; undefined once the client is live. */
+  pending?: IntegrationEvent[];
+  /** The pending events were dropped: the catch-up reads the outbox once more. */
+  overflowed: boolean;
 }
 
-/** Who may watch what: admins every event; everyone else item events, their own account's and their jobs'. */
+/**
+ * Who may watch what: admins every event; everyone else item events, their own account's
+ * and their jobs'. `visibleTo` is the same rule in SQL, for the catch-up.
+ */
 export function mayWatch(user: AuthUser, event: IntegrationEvent): boolean {
   return (
     user.roles.includes('admin') ||
@@ -32,11 +42,42 @@ export function mayWatch(user: AuthUser, event: IntegrationEvent): boolean {
   );
 }
 
-function frame(event: IntegrationEvent): string {
-  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+function visibleTo(
+  query: SelectQueryBuilder<OutboxEvent>,
+  user: AuthUser,
+): SelectQueryBuilder<OutboxEvent> {
+  if (user.roles.includes('admin')) return query;
+  return query.andWhere(
+    `(e.aggregate_type = 'item'
+      OR (e.aggregate_type = 'user' AND e.aggregate_id = :userId)
+      OR (e.aggregate_type = 'job' AND CAST(e.actor_id AS text) = :userId))`,
+    { userId: user.id },
+  );
 }
 
-/** This process's server-sent-event clients, fed by the dispatcher. */
+function frame(event: IntegrationEvent): string {
+  return `id: ${event.position}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+/** Resolves true once `out` takes more, false if it closed first. */
+function drained(out: Writable): Promise<boolean> {
+  if (out.destroyed || out.writableEnded) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      out.off('drain', onDrain).off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    out.once('drain', onDrain).once('close', onClose);
+  });
+}
+
+/**
+ * This process's server-sent-event clients, fed by the dispatcher. Events go out in
+ * `position` order, which the relay gives in commit order, so `Last-Event-ID` (a position)
+ * says exactly what a client has seen.
+ */
 @Injectable()
 export class EventStreamHub implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(EventStreamHub.name);
@@ -46,13 +87,13 @@ export class EventStreamHub implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     private readonly dispatcher: EventDispatcher,
     private readonly dataSource: DataSource,
-    /** A client whose unsent output passes `streamMaxBufferBytes` is dropped; it resumes with Last-Event-ID. */
+    /** A live client whose unsent output passes `streamMaxBufferBytes` is dropped; it resumes with Last-Event-ID. */
     @Inject(eventsConfig.KEY) private readonly cfg: ConfigType<typeof eventsConfig>,
   ) {}
 
   onModuleInit(): void {
     this.dispatcher.subscribe((event) => {
-      for (const client of this.clients) this.send(client, event);
+      for (const client of this.clients) this.deliver(client, event);
     });
     this.heartbeat = setInterval(() => {
       for (const client of this.clients) this.write(client, ': heartbeat\n\n');
@@ -62,7 +103,7 @@ export class EventStreamHub implements OnModuleInit, BeforeApplicationShutdown {
   /** Streams are ended before the server closes, so a shutdown is not held up by them. */
   beforeApplicationShutdown(): void {
     clearInterval(this.heartbeat);
-    for (const client of this.clients) client.res.end();
+    for (const client of this.clients) client.out.end();
     this.clients.clear();
   }
 
@@ -71,38 +112,79 @@ export class EventStreamHub implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Starts streaming to `res`: live events at once, and first what the client missed after
-   * `lastSeq` (from the audit log), so a reconnecting client loses nothing.
+   * Streams to `out`. With `after` (a position), first what the client missed, read from the
+   * outbox page by page at the pace the client takes it, while live events wait; then the
+   * waiting ones and live events, each once, in order.
    */
-  async open(user: AuthUser, res: ServerResponse, lastSeq: string | undefined): Promise<void> {
-    const client: Client = { user, res, sent: new Set() };
+  async open(user: AuthUser, out: Writable, after: string | undefined): Promise<void> {
+    const client: Client = {
+      user,
+      out,
+      last: BigInt(after ?? 0),
+      pending: after === undefined ? undefined : [],
+      overflowed: false,
+    };
     this.clients.add(client);
-    res.on('close', () => this.clients.delete(client));
-    if (lastSeq === undefined) return;
-    const missed = await this.dataSource.manager
-      .createQueryBuilder(OutboxEvent, 'e')
-      .where('e.seq > CAST(:lastSeq AS bigint)', { lastSeq })
-      .orderBy('e.seq', 'ASC')
-      .limit(MAX_REPLAY)
-      .getMany();
-    for (const row of missed) this.send(client, toIntegrationEvent(row));
+    out.on('close', () => this.clients.delete(client));
+    if (after === undefined) return;
+    try {
+      await this.catchUp(client);
+    } catch (error) {
+      // The client reconnects with the last id it got and the catch-up starts over from there.
+      this.logger.warn({ err: error, userId: user.id }, 'event stream catch-up failed');
+      this.clients.delete(client);
+      out.destroy();
+    }
   }
 
-  private send(client: Client, event: IntegrationEvent): void {
-    if (client.sent.has(event.id) || !mayWatch(client.user, event)) return;
-    client.sent.add(event.id);
-    if (client.sent.size > 10_000) client.sent.delete(client.sent.values().next().value ?? '');
+  private async catchUp(client: Client): Promise<void> {
+    do {
+      client.overflowed = false;
+      client.pending = [];
+      for (;;) {
+        const rows = await visibleTo(
+          this.dataSource.manager
+            .createQueryBuilder(OutboxEvent, 'e')
+            .where('e.position > CAST(:last AS bigint)', { last: String(client.last) }),
+          client.user,
+        )
+          .orderBy('e.position', 'ASC')
+          .limit(REPLAY_PAGE)
+          .getMany();
+        for (const row of rows) {
+          const event = toIntegrationEvent(row);
+          client.last = BigInt(row.position ?? 0);
+          if (!client.out.write(frame(event)) && !(await drained(client.out))) return;
+        }
+        if (rows.length < REPLAY_PAGE) break;
+      }
+      // No await from here to going live: nothing can arrive in between.
+    } while (client.overflowed);
+    const pending = client.pending;
+    client.pending = undefined;
+    for (const event of pending) this.deliver(client, event);
+  }
+
+  private deliver(client: Client, event: IntegrationEvent): void {
+    if (client.pending) {
+      if (client.pending.length < MAX_PENDING) client.pending.push(event);
+      else client.overflowed = true;
+      return;
+    }
+    if (event.position === null || BigInt(event.position) <= client.last) return;
+    if (!mayWatch(client.user, event)) return;
+    client.last = BigInt(event.position);
     this.write(client, frame(event));
   }
 
   private write(client: Client, text: string): void {
-    if (client.res.writableEnded) return;
-    if (client.res.writableLength > this.cfg.streamMaxBufferBytes) {
+    if (client.out.writableEnded) return;
+    if (client.out.writableLength > this.cfg.streamMaxBufferBytes) {
       this.logger.warn({ userId: client.user.id }, 'event stream client too slow; disconnected');
       this.clients.delete(client);
-      client.res.destroy();
+      client.out.destroy();
       return;
     }
-    client.res.write(text);
+    client.out.write(text);
   }
 }

@@ -4,6 +4,7 @@ import {
   eventually,
   openEventStream,
   profile,
+  proxyFor,
   signUp,
   startTestApp,
   type SignedIn,
@@ -151,4 +152,45 @@ describe('event stream', () => {
       stream.close();
     }
   });
+});
+
+// The embedded database is one session: a relay that kept its transaction open while the
+// broker confirmed would hold every other query of the process. It needs a broker to wait on.
+const rabbitUrl = process.env.RABBITMQ_URL;
+(rabbitUrl ? describe : describe.skip)('outbox relay and an unresponsive broker', () => {
+  it('keeps serving writes while the relay waits for a confirm', async () => {
+    const { proxy, url } = await proxyFor(rabbitUrl ?? '', 5672);
+    // DATABASE_URL empty: the embedded database, whatever the profile.
+    const t = await startTestApp({ DATABASE_URL: '', RABBITMQ_URL: url });
+    try {
+      const user = await signUp(t.http);
+      await eventually(async () => {
+        const res = await t.http.get('/health/ready').expect(200);
+        return (res.body.info as { broker: { degraded?: boolean } }).broker.degraded === undefined;
+      });
+      proxy.freeze();
+      // Its event is claimed at once, and its publish waits for a confirm that does not come.
+      const first = await createItem(t.http, user, { name: 'waits for the broker' });
+      await new Promise((r) => setTimeout(r, 500));
+      const started = Date.now();
+      await createItem(t.http, user, { name: 'written meanwhile' });
+      // Holding the session until the publish times out (5 s) would take seconds.
+      expect(Date.now() - started).toBeLessThan(2_500);
+      proxy.thaw();
+      // And the event still goes out once the broker answers.
+      await eventually(async () => {
+        const rows = await t.app
+          .get(DataSource)
+          .query<Array<{ published_at: Date | null }>>(
+            'SELECT published_at FROM outbox WHERE aggregate_id = $1',
+            [first.id],
+          );
+        return rows[0]?.published_at instanceof Date;
+      }, 30_000);
+    } finally {
+      proxy.thaw();
+      await t.close();
+      await proxy.cut();
+    }
+  }, 60_000);
 });

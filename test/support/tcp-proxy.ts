@@ -27,6 +27,9 @@ export class BlackHole {
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  /** The service's side of each connection. */
+  private readonly upstreams = new Set<Socket>();
+  private frozen = false;
   port = 0;
 
   constructor(
@@ -43,11 +46,28 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
+      this.upstreams.add(upstream);
+      upstream.on('close', () => this.upstreams.delete(upstream));
       client.pipe(upstream).pipe(client);
+      if (this.frozen) upstream.pause();
     });
     await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;
     return this.port;
+  }
+
+  /**
+   * Stops passing the service's answers on, connections left open: a service that hangs
+   * (a broker that never confirms) rather than one that is gone. `thaw` delivers them.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const s of this.upstreams) s.pause();
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const s of this.upstreams) s.resume();
   }
 
   /** Refuses new connections and drops open ones. */

@@ -89,6 +89,28 @@ describe('Item imports (background jobs)', () => {
     expect(await uploadsLeft(job.id)).toBe(0);
   });
 
+  it('records one item.imported event per batch, in the outbox, with every id it inserted', async () => {
+    const accepted = await startImport(t.http, alice, itemsCsv(120, 'Evented'));
+    await finishedJob(t.http, alice, accepted.id);
+    const admin = await signInAdmin(t.http);
+    const { data } = (
+      await t.http
+        .get('/v1/events')
+        .query({ aggregateId: accepted.id, type: 'item.imported' })
+        .set(admin.auth)
+        .expect(200)
+    ).body as { data: Array<{ actorId: string; data: { count: number; ids: string[] } }> };
+    // 120 rows in batches of 50.
+    expect(data.map((e) => e.data.count).sort()).toEqual([20, 50, 50]);
+    expect(data.every((e) => e.actorId === alice.id && e.data.ids.length === e.data.count)).toBe(
+      true,
+    );
+    const stored = await db.query<Array<{ id: string }>>(
+      `SELECT id FROM items WHERE name LIKE 'Evented %'`,
+    );
+    expect(data.flatMap((e) => e.data.ids).sort()).toEqual(stored.map((r) => r.id).sort());
+  });
+
   it('checks each row like POST /v1/items and reports refused rows by line, storing the rest', async () => {
     const csv = [
       'Description,NAME,price', // any order, any case

@@ -5,7 +5,8 @@ import { ITEMS_LIST_TAG, itemTag } from './items.cache';
 
 /**
  * Every instance receives every item event (its own broker queue) and drops its local
- * cache entries for that item: a second path next to the Redis invalidation message.
+ * cache entries for that item, and lists after an import batch: a second path next to the
+ * Redis invalidation message.
  */
 @Injectable()
 export class ItemsCacheListener implements OnModuleInit {
@@ -18,6 +19,9 @@ export class ItemsCacheListener implements OnModuleInit {
     this.dispatcher.subscribe((event) => {
       if (event.aggregateType === 'item') {
         this.cache.forgetLocal([itemTag(event.aggregateId), ITEMS_LIST_TAG]);
+      } else if (event.type === 'item.imported') {
+        // New items only: no entry of a single item can hold them yet, lists can.
+        this.cache.forgetLocal([ITEMS_LIST_TAG]);
       }
     });
   }

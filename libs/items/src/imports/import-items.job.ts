@@ -7,6 +7,7 @@ import {
   type JobHandler,
   type JobRowError,
 } from '@keel/jobs';
+import { recordEvent } from '@keel/events';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { normalizePrice } from '../dto/item.dto';
@@ -83,7 +84,7 @@ export class ImportItemsJob implements JobHandler, OnModuleInit {
       const last = batch[batch.length - 1];
       const rows = batch;
       batch = [];
-      await this.commitBatch(commit, job.ownerId, rows, {
+      await this.commitBatch(commit, job, rows, {
         checkpoint: { offset: last.end, line: last.nextLine, columns },
         progress: bytes > 0 ? (100 * last.end) / bytes : 100,
       });
@@ -147,7 +148,7 @@ export class ImportItemsJob implements JobHandler, OnModuleInit {
 
   private async commitBatch(
     commit: JobContext['commit'],
-    ownerId: string,
+    { id: jobId, ownerId }: JobContext['job'],
     rows: ParsedRow[],
     at: { checkpoint: Record<string, unknown>; progress: number },
   ): Promise<void> {
@@ -195,6 +196,15 @@ export class ImportItemsJob implements JobHandler, OnModuleInit {
             items.map((i) => i.price),
           ],
         );
+        // One event per batch rather than per row: the outbox stays small, and readers
+        // still learn every id that changed.
+        await recordEvent(tx, {
+          type: 'item.imported',
+          aggregateType: 'job',
+          aggregateId: jobId,
+          actorId: ownerId,
+          data: { count: items.length, ids: items.map((i) => i.id) },
+        });
       },
     );
     if (items.length > 0) await this.cache.invalidate([ITEMS_LIST_TAG]);

@@ -6,8 +6,16 @@ export class EventDto {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
-  @ApiProperty({ description: 'Delivery order; also the SSE event id' })
+  @ApiProperty({ description: 'Insert order; the audit log pages by it' })
   seq!: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Stream order, given when the relay takes the event (null until then); the SSE event id and Last-Event-ID',
+  })
+  position!: string | null;
 
   @ApiProperty({ example: 'item.updated' })
   type!: string;

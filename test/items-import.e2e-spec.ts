@@ -341,7 +341,7 @@ describe('Item imports (background jobs)', () => {
     expect(await ids(alice)).not.toContain(job.id);
   });
 
-  it('publishes job events to the owner’s stream: queued, running, progress per batch, succeeded', async () => {
+  it('publishes job events to the owner’s stream: queued, running, imported ids and progress per batch, succeeded', async () => {
     const stream = await openEventStream(`${url}/v1/events/stream`, alice.auth);
     const other = await signUp(t.http);
     const otherStream = await openEventStream(`${url}/v1/events/stream`, other.auth);
@@ -351,15 +351,22 @@ describe('Item imports (background jobs)', () => {
         (e) => e.data.aggregateId === id && e.data.type === 'job.succeeded',
       );
       const types = stream.events.filter((e) => e.data.aggregateId === id).map((e) => e.data.type);
-      // 120 rows in batches of 50: three progress events, one per batch.
+      // 120 rows in batches of 50: three batches, each with its ids and its progress.
       expect(types).toEqual([
         'job.queued',
         'job.running',
+        'item.imported',
         'job.progress',
+        'item.imported',
         'job.progress',
+        'item.imported',
         'job.progress',
         'job.succeeded',
       ]);
+      const imported = stream.events
+        .filter((e) => e.data.aggregateId === id && e.data.type === 'item.imported')
+        .map((e) => (e.data.data as { ids: string[] }).ids.length);
+      expect(imported).toEqual([50, 50, 20]);
       const progress = stream.events
         .filter((e) => e.data.aggregateId === id && e.data.type === 'job.progress')
         .map((e) => (e.data.data as { job: JobBody }).job);

@@ -27,6 +27,8 @@ describe('event stream', () => {
     t = await startTestApp({
       CORS_ORIGINS: ORIGIN,
       EVENTS_STREAM_MAX_BUFFER_BYTES: String(MAX_BUFFER),
+      // Heartbeats fall in the middle of a catch-up too.
+      EVENTS_STREAM_HEARTBEAT_MS: '100',
     });
     base = await t.listen();
     user = await signUp(t.http);

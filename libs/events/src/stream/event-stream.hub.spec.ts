@@ -29,11 +29,27 @@ function client(stuck: boolean): Writable {
   });
 }
 
-function hub(dispatcher: EventDispatcher): EventStreamHub {
-  // The database is only read to replay after Last-Event-ID, which these tests do not send.
-  const noDatabase = {} as DataSource;
-  const streams = new EventStreamHub(dispatcher, noDatabase, {
-    streamHeartbeatMs: 60_000,
+/** The outbox as the catch-up reads it: `rows` in one page, then nothing. */
+function outboxOf(rows: object[]): DataSource {
+  const pages = [rows];
+  const query = {
+    where: () => query,
+    andWhere: () => query,
+    orderBy: () => query,
+    limit: () => query,
+    getMany: () => Promise.resolve(pages.shift() ?? []),
+  };
+  return { manager: { createQueryBuilder: () => query } } as unknown as DataSource;
+}
+
+function hub(
+  dispatcher: EventDispatcher,
+  // The database is only read to catch up after Last-Event-ID.
+  outbox = {} as DataSource,
+  heartbeatMs = 60_000,
+): EventStreamHub {
+  const streams = new EventStreamHub(dispatcher, outbox, {
+    streamHeartbeatMs: heartbeatMs,
     streamMaxBufferBytes: 4_096,
   });
   streams.onModuleInit();
@@ -53,6 +69,22 @@ describe('EventStreamHub', () => {
     expect(slow.writableLength).toBeLessThan(4_096 + 1_000);
     expect(fast.destroyed).toBe(false);
     expect(streams.size).toBe(1);
+    streams.beforeApplicationShutdown();
+  });
+
+  it('lets a client catch up at its own pace: heartbeats do not count it as too slow', async () => {
+    const rows = Array.from({ length: 200 }, (_, i) => ({
+      ...event(i + 1),
+      occurredAt: new Date(0),
+      publishedAt: null,
+    }));
+    const streams = hub(new EventDispatcher(), outboxOf(rows), 5);
+    const behind = client(true);
+    void streams.open(admin, behind, '0');
+    await new Promise((r) => setTimeout(r, 100));
+    // It has been given more than the live limit and is waiting for the client to take it.
+    expect(behind.writableLength).toBeGreaterThan(4_096);
+    expect(behind.destroyed).toBe(false);
     streams.beforeApplicationShutdown();
   });
 });

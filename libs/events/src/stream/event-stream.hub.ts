@@ -96,7 +96,8 @@ export class EventStreamHub implements OnModuleInit, BeforeApplicationShutdown {
       for (const client of this.clients) this.deliver(client, event);
     });
     this.heartbeat = setInterval(() => {
-      for (const client of this.clients) this.write(client, ': heartbeat\n\n');
+      // A client catching up is being written to already, at its own pace.
+      for (const client of this.clients) if (!client.pending) this.write(client, ': heartbeat\n\n');
     }, this.cfg.streamHeartbeatMs).unref();
   }
 

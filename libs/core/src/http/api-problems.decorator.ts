@@ -18,9 +18,11 @@ const RETRY_AFTER: HeaderObject = {
 /** Headers the server sets on a problem of this status, whatever the route. */
 const PROBLEM_HEADERS: Partial<Record<number, Record<string, HeaderObject>>> = {
   401: {
-    'WWW-Authenticate': { description: 'The Bearer challenge.', schema: { type: 'string' } },
+    'WWW-Authenticate': {
+      description: 'The Bearer challenge, when the access token is missing or not valid.',
+      schema: { type: 'string' },
+    },
   },
-  405: { Allow: { description: 'The methods this path accepts.', schema: { type: 'string' } } },
   429: { 'Retry-After': RETRY_AFTER },
   503: { 'Retry-After': RETRY_AFTER },
 };

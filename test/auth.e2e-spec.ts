@@ -184,9 +184,14 @@ describe('auth', () => {
 
 describe('auth rate limits', () => {
   let t: TestApp;
+  // Each test counts from its own client address (through the trusted proxy's header), so
+  // none depends on the hits another left behind and each passes alone (`-t`).
+  let clients = 0;
+  const newClient = () => `198.51.100.${++clients}`;
 
   beforeAll(async () => {
     t = await startTestApp({
+      TRUST_PROXY: '1',
       AUTH_RATE_LIMIT_PER_IP: '6',
       AUTH_RATE_LIMIT_PER_ACCOUNT: '3',
       AUTH_RATE_LIMIT_WINDOW_SECONDS: '60',
@@ -197,12 +202,14 @@ describe('auth rate limits', () => {
   });
 
   it('limits logins per account with 429, Retry-After and RateLimit headers', async () => {
+    const client = newClient();
     const body = { email: 'victim@keel.test', password: 'guess-guess' };
+    const login = () => t.http.post('/v1/auth/login').set('X-Forwarded-For', client).send(body);
     for (let i = 0; i < 3; i++) {
-      const res = await t.http.post('/v1/auth/login').send(body).expect(401);
+      const res = await login().expect(401);
       expect(res.headers['ratelimit-remaining']).toBe(String(2 - i));
     }
-    const limited = await t.http.post('/v1/auth/login').send(body).expect(429);
+    const limited = await login().expect(429);
     expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
@@ -211,20 +218,27 @@ describe('auth rate limits', () => {
   });
 
   it('limits per client address across accounts', async () => {
-    // 4 hits were used above from this address; two more reach the limit of 6.
+    const client = newClient();
+    const login = (n: number) =>
+      t.http
+        .post('/v1/auth/login')
+        .set('X-Forwarded-For', client)
+        .send({ email: `per-address-${n}@keel.test`, password: 'guess-guess' });
+    // Six accounts, one attempt each: under every per-account limit, at the address's limit.
+    for (let n = 1; n <= 6; n++) await login(n).expect(401);
+    const limited = await login(7).expect(429);
+    expect(limited.headers['ratelimit-limit']).toBe('6');
     await t.http
-      .post('/v1/auth/login')
-      .send({ email: 'a@keel.test', password: 'guess-guess' })
-      .expect(401);
-    await t.http
-      .post('/v1/auth/login')
-      .send({ email: 'b@keel.test', password: 'guess-guess' })
-      .expect(401);
-    await t.http
-      .post('/v1/auth/login')
-      .send({ email: 'c@keel.test', password: 'guess-guess' })
+      .post('/v1/auth/refresh')
+      .set('X-Forwarded-For', client)
+      .send({ refreshToken: 'whatever' })
       .expect(429);
-    await t.http.post('/v1/auth/refresh').send({ refreshToken: 'whatever' }).expect(429);
+    // Another address is not affected.
+    await t.http
+      .post('/v1/auth/login')
+      .set('X-Forwarded-For', newClient())
+      .send({ email: 'per-address-8@keel.test', password: 'guess-guess' })
+      .expect(401);
   });
 });
 

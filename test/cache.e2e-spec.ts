@@ -1,4 +1,6 @@
 import {
+  countQueries,
+  selectsItems,
   profile,
   redisServerAvailable,
   signUp,
@@ -11,7 +13,9 @@ import {
   type TestApp,
   type TestRedis,
 } from '@keel/testing';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
 
 /**
  * The response cache against a Redis of the test's own, which the tests stop and freeze
@@ -216,9 +220,28 @@ withPostgres('response cache shared by two instances', () => {
   it('shares entries: a read on one instance fills the cache for the other', async () => {
     const item = await createItem(a.http, user, { name: 'x' });
     expect((await b.http.get(`/v1/items/${item.id}`).expect(200)).headers['x-cache']).toBe('MISS');
-    await eventually(
-      async () => (await a.http.get(`/v1/items/${item.id}`)).headers['x-cache'] === 'HIT',
-    );
+    // Wait (polling Redis, not a's cache) until b's entry has landed in Redis.
+    const inspect = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    try {
+      await eventually(async () =>
+        (await inspect.keys(`${a.env.REDIS_KEY_PREFIX}cache*entry:*`)).some((key) =>
+          key.endsWith(`/v1/items/${item.id}?`),
+        ),
+      );
+    } finally {
+      inspect.disconnect();
+    }
+    // a's first and only read: a never held the item locally, so a hit without a query to
+    // the database can only come from the entry b stored in Redis.
+    const queries = countQueries(a.app.get<DataSource>(getDataSourceToken()), selectsItems);
+    try {
+      const read = await a.http.get(`/v1/items/${item.id}`).expect(200);
+      expect(read.headers['x-cache']).toBe('HIT');
+      expect(read.body).toMatchObject({ id: item.id, name: 'x' });
+      expect(queries.count()).toBe(0);
+    } finally {
+      queries.restore();
+    }
   });
 
   it('a read on another instance right after a write sees the write', async () => {

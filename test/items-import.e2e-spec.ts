@@ -1,4 +1,5 @@
 import {
+  createItem,
   finishedJob,
   getJob,
   itemsCsv,
@@ -158,7 +159,7 @@ describe('Item imports (background jobs)', () => {
       JSON.stringify({ name: 'Nd 1', price: '1.00' }),
       JSON.stringify({ name: 'Nd 2', price: '2', description: 'two' }),
       JSON.stringify({ name: 'Nd bad 1', price: 3 }),
-      JSON.stringify({ name: 'Nd bad 2', price: '1', ownerId: alice.id }),
+      JSON.stringify({ name: 'Nd bad 2', price: '1', sku: 'x' }),
       '{"name": "Nd bad 3",',
       '[1,2]',
       '   ',
@@ -172,12 +173,66 @@ describe('Item imports (background jobs)', () => {
     expect(job).toMatchObject({ state: 'succeeded', processed: 7, succeeded: 3, failed: 4 });
     expect(job.errors).toEqual([
       { line: 3, message: expect.stringMatching(/price must be a decimal string/) },
-      { line: 4, message: 'property ownerId should not exist' },
+      { line: 4, message: 'property sku should not exist' },
       { line: 5, message: expect.stringMatching(/^not valid JSON/) },
       { line: 6, message: 'each line must be a JSON object' },
     ]);
     expect((await itemsNamed('Nd')).sort()).toEqual(['Nd 1', 'Nd 2', 'Nd 3']);
   });
+
+  it.each(['csv', 'ndjson'])(
+    'imports its own export (%s) as it is: the same items, new ids, owned by the importer',
+    async (format) => {
+      const prefix = `Trip ${format}`;
+      const originals = [
+        { name: `${prefix} plain`, price: '249.90' },
+        { name: `${prefix} "quoted", comma`, price: '0.00', description: 'two\r\nlines, "x"' },
+        { name: `${prefix} Äpfel €`, price: '9999999999.99', description: 'ü' },
+      ];
+      for (const fields of originals) await createItem(t.http, alice, fields);
+      const exported = await t.http
+        .get('/v1/items/export')
+        .query({ format, q: prefix, sort: 'name' })
+        .set(alice.auth)
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200);
+      const file = exported.body as Buffer;
+      if (format === 'csv') {
+        expect(file.toString().split('\r\n')[0]).toBe(
+          'id,name,description,price,ownerId,version,createdAt,updatedAt',
+        );
+      }
+
+      const bob = await signUp(t.http);
+      const type = format === 'csv' ? 'text/csv' : 'application/x-ndjson';
+      const job = await finishedJob(t.http, bob, (await startImport(t.http, bob, file, type)).id);
+      expect(job).toMatchObject({ state: 'succeeded', reason: null, succeeded: 3, failed: 0 });
+
+      const rows = await db.query<
+        Array<{ id: string; name: string; description: string; price: string; owner: string }>
+      >(
+        `SELECT id, name, description, price::text AS price, owner_id AS owner
+           FROM items WHERE name LIKE $1 ORDER BY name, owner_id`,
+        [`${prefix} %`],
+      );
+      const expected = originals
+        .map((o) => ({ name: o.name, description: o.description ?? '', price: o.price }))
+        .sort((a, b) => (a.name < b.name ? -1 : 1));
+      const imported = rows.filter((r) => r.owner === bob.id);
+      const source = rows.filter((r) => r.owner === alice.id);
+      expect(
+        imported.map(({ name, description, price }) => ({ name, description, price })),
+      ).toEqual(expected);
+      expect(source).toHaveLength(3);
+      // The export's ids and owner were ignored: these are new rows, not overwrites.
+      expect(imported.filter((r) => source.some((o) => o.id === r.id))).toEqual([]);
+    },
+  );
 
   it('refuses a 10 MB line with its line number and imports the lines around it', async () => {
     const csv = `name,price\nLong 1,1\nLong 2,${'9'.repeat(10 * 1024 * 1024)}\nLong 3,3\n`;

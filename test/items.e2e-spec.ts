@@ -250,7 +250,8 @@ describe('items', () => {
       const seller = await signUp(t.http);
       const item = await create(seller, { name: 'Orphan?', price: '1.00' });
       const res = await t.http.delete(`/v1/users/${seller.id}`).set(admin.auth).expect(409);
-      expect(res.body.code ?? res.body.title).toBeDefined();
+      expect(res.body).toMatchObject({ status: 409, code: 'USER.HAS_ITEMS' });
+      await t.http.get(`/v1/users/${seller.id}`).set(admin.auth).expect(200);
       await t.http.delete(`/v1/items/${item.id}`).set(seller.auth).expect(204);
       await t.http.delete(`/v1/users/${seller.id}`).set(admin.auth).expect(204);
     });
@@ -389,28 +390,52 @@ describe('items', () => {
     });
 
     it('refuses forged cursors and cursors of another sort with 400', async () => {
-      const page = await t.http
-        .get('/v1/items')
-        .query({ q: tag, sort: 'price', limit: 1 })
-        .expect(200);
-      const cursor = page.body.nextCursor as string;
-      await t.http.get('/v1/items').query({ q: tag, sort: 'name', cursor }).expect(400);
+      const expectCursorRefused = async (query: Record<string, string>, message: string) => {
+        const res = await t.http.get('/v1/items').query(query).expect(400);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.body).toMatchObject({
+          code: 'REQUEST.VALIDATION_FAILED',
+          errors: [{ field: 'cursor', message }],
+        });
+      };
+      const pages = async () =>
+        (await t.http.get('/v1/items').query({ q: tag, sort: 'price', limit: 1 }).expect(200))
+          .body as { data: ItemBody[]; nextCursor: string };
+      const before = { items: await countItems(), page: await pages() };
+      const cursor = before.page.nextCursor;
+      await expectCursorRefused(
+        { q: tag, sort: 'name', cursor },
+        'cursor does not belong to this sort order',
+      );
       const forge = (values: unknown) => Buffer.from(JSON.stringify(values)).toString('base64url');
-      for (const forged of [
-        'garbage',
-        forge(['price', '1; DROP TABLE items; --', '0190d7a8-0000-7000-8000-000000000000']),
-        forge(['price', '1.00', "' OR 1=1 --"]),
-        forge(['-createdAt', 'not a date', '0190d7a8-0000-7000-8000-000000000000']),
-        forge(['price', 1, '0190d7a8-0000-7000-8000-000000000000']),
-      ]) {
-        const sort =
-          forged.length > 10 && JSON.parse(Buffer.from(forged, 'base64url').toString())[0];
-        await t.http
-          .get('/v1/items')
-          .query({ sort: sort || 'price', cursor: forged })
-          .expect(400);
+      for (const [forged, sort, message] of [
+        ['garbage', 'price', 'cursor is not valid'],
+        [
+          forge(['price', '1; DROP TABLE items; --', '0190d7a8-0000-7000-8000-000000000000']),
+          'price',
+          'cursor does not belong to this sort order',
+        ],
+        [forge(['price', '1.00', "' OR 1=1 --"]), 'price', 'cursor is not valid'],
+        [
+          forge(['-createdAt', 'not a date', '0190d7a8-0000-7000-8000-000000000000']),
+          '-createdAt',
+          'cursor is not valid',
+        ],
+        [
+          forge(['price', 1, '0190d7a8-0000-7000-8000-000000000000']),
+          'price',
+          'cursor is not valid',
+        ],
+      ] as const) {
+        await expectCursorRefused({ sort, cursor: forged }, message);
       }
-      expect(await countItems()).toBeGreaterThan(0);
+      // Nothing ran: the same rows are there, and the genuine cursor still pages as before.
+      expect(await countItems()).toBe(before.items);
+      expect(await pages()).toEqual(before.page);
+      const next = await t.http.get('/v1/items').query({ q: tag, sort: 'price', cursor, limit: 1 });
+      expect(next.status).toBe(200);
+      expect(next.body.data).toHaveLength(1);
+      expect(next.body.data[0].id).not.toBe(before.page.data[0]?.id);
     });
   });
 

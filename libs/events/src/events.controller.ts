@@ -50,6 +50,29 @@ export class EventsController {
       'Each message has `id` (resume with `Last-Event-ID`), `event` (the type) and `data` (the event). Browsers’ EventSource cannot send headers: get a ticket from `POST /v1/auth/tickets` and pass `?ticket=`. Admins see every event, others item events and their own account’s.',
   })
   @ApiProduces('text/event-stream')
+  @ApiOkResponse({
+    description: [
+      'A stream that stays open: Swagger UI cannot show it ("Execute" waits for an end that never comes).',
+      'Watch it with `curl -N <url>/v1/events/stream -H "authorization: Bearer $TOKEN"` or a browser `EventSource` (with `?ticket=`).',
+      'Server-sent events (text/event-stream): first `retry: 2000`, then one message per event (`id:` its `seq`, `event:` its type, `data:` the event as JSON), and a `: heartbeat` comment on an idle stream.',
+    ].join('\n\n'),
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example: [
+          'retry: 2000',
+          '',
+          'id: 42',
+          'event: item.created',
+          'data: {"id":"0199a0b0-6c1e-7d0f-8e53-a3f41f0f5f3c","seq":"42","type":"item.created","aggregateType":"item","aggregateId":"0199a0b0-6b2f-7c1e-9d0f-4e53a3f41f0f","actorId":"0199a0a0-1f0f-7f3c-8a11-9b2f6c1e6d0f","requestId":"9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11","occurredAt":"2026-11-29T10:00:00.000Z","publishedAt":"2026-11-29T10:00:00.004Z","data":{"name":"Walnut desk","price":"249.90"}}',
+          '',
+          ': heartbeat',
+          '',
+          '',
+        ].join('\n'),
+      },
+    },
+  })
   @ApiHeader({ name: 'Last-Event-ID', required: false })
   @ApiQuery({ name: 'ticket', required: false })
   @ApiProblems(400)

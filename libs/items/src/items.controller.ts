@@ -1,5 +1,6 @@
 import {
   ApiProblems,
+  ApiResponseHeader,
   CachedResponse,
   CurrentUser,
   EntityTagInterceptor,
@@ -61,6 +62,14 @@ import { ListItemsQuery } from './queries/list-items/list-items.query';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e][\x20-\x7e]{0,253}[\x21-\x7e]?$/;
 
 const IMPORT_TYPES = { 'text/csv': 'csv', 'application/x-ndjson': 'ndjson' } as const;
+
+const etag = (statuses?: number[]) =>
+  ApiResponseHeader(
+    'ETag',
+    "The item's version as an entity tag: If-Match to change the item, If-None-Match to read it again.",
+    statuses,
+  );
+const location = (what: string) => ApiResponseHeader('Location', `The ${what}'s URL.`);
 
 const ifMatchHeader = ApiHeader({
   name: 'If-Match',
@@ -124,6 +133,7 @@ export class ItemsController {
   @ApiConsumes(...Object.keys(IMPORT_TYPES))
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiAcceptedResponse({ type: JobResponseDto, description: 'With `Location` of the job' })
+  @location('job')
   @ApiProblems(400, 401, 413, 415)
   async import(
     @CurrentUser() user: AuthUser,
@@ -155,6 +165,7 @@ export class ItemsController {
   @ApiOperation({ summary: 'Read an item' })
   @ApiOkResponse({ type: ItemResponseDto, description: 'With `ETag`' })
   @ApiNotModifiedResponse({ description: '`If-None-Match` holds the current ETag' })
+  @etag([200, 304])
   @ApiProblems(400, 404)
   get(@Param('id', uuidParam()) id: string): Promise<ItemResponseDto> {
     return this.queries.execute(new GetItemQuery(id));
@@ -170,6 +181,12 @@ export class ItemsController {
       'Retries with the same key and body within 24 hours return the first response and create nothing; the same key with another body is a 422.',
   })
   @ApiCreatedResponse({ type: ItemResponseDto, description: 'With `Location` and `ETag`' })
+  @etag()
+  @location('item')
+  @ApiResponseHeader(
+    'Idempotent-Replayed',
+    '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.',
+  )
   @ApiProblems(400, 401, 422)
   async create(
     @CurrentUser() user: AuthUser,
@@ -194,7 +211,8 @@ export class ItemsController {
   @ApiBearerAuth()
   @ifMatchHeader
   @ApiOperation({ summary: 'Change an item (owner or admin)' })
-  @ApiOkResponse({ type: ItemResponseDto })
+  @ApiOkResponse({ type: ItemResponseDto, description: 'With `ETag`' })
+  @etag()
   @ApiProblems(400, 401, 404, 412)
   update(
     @CurrentUser() user: AuthUser,

@@ -8,10 +8,10 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { from, lastValueFrom, map, type Observable } from 'rxjs';
+import { ApiResponseHeader } from '../http/api-problems.decorator';
 import { ResponseCache } from './response-cache';
 
 type TagOf = (params: Record<string, string>) => string;
@@ -26,11 +26,7 @@ export function CachedResponse(tag: TagOf): MethodDecorator {
   return applyDecorators(
     SetMetadata(CACHE_TAG, tag),
     UseInterceptors(ResponseCacheInterceptor),
-    ApiHeader({
-      name: 'X-Cache',
-      description: 'Response header: HIT when served from the cache, MISS otherwise.',
-      required: false,
-    }),
+    ApiResponseHeader('X-Cache', 'HIT when served from the cache, MISS otherwise.', [200]),
   );
 }
 

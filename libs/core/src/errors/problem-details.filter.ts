@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { RouteTable } from '../http/route-table';
 import { DomainError, type ErrorKind, type FieldError } from './domain-error';
-import { PROBLEM_CONTENT_TYPE, type ProblemDto } from './problem';
+import { PROBLEM_CONTENT_TYPE, problemType, type ProblemDto } from './problem';
 import { isDatabaseUnavailable } from './database-unavailable';
 
 interface Mapped {
@@ -119,12 +119,6 @@ function fastifyDetail(status: number, error: unknown): string {
     default:
       return STATUS_CODES[status] ?? 'The request failed.';
   }
-}
-
-function problemType(code: string | undefined): string {
-  return code
-    ? `https://keel.dev/problems/${code.toLowerCase().replace(/[._]/g, '-')}`
-    : 'about:blank';
 }
 
 /** Turns every error into an RFC 9457 `application/problem+json` response. */

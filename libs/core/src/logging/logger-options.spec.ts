@@ -3,7 +3,11 @@ import { Writable } from 'node:stream';
 import { runInRequestContext } from '../http/request-context';
 import { appLoggerOptions, createAccessLogger } from './logger-options';
 
-function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
+function capture(): {
+  stream: Writable;
+  text: () => string;
+  lines: () => Record<string, unknown>[];
+} {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -13,6 +17,7 @@ function capture(): { stream: Writable; lines: () => Record<string, unknown>[] }
   });
   return {
     stream,
+    text: () => chunks.join(''),
     lines: () =>
       chunks
         .join('')
@@ -58,10 +63,48 @@ describe('appLoggerOptions', () => {
   });
 });
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Every line is one JSON object with a level name and an ISO-8601 UTC time (not epoch ms). */
+function expectJsonLinesWithIsoTime(text: string, count: number): Record<string, unknown>[] {
+  const lines = text.split('\n');
+  expect(lines.pop()).toBe(''); // newline-terminated
+  expect(lines).toHaveLength(count);
+  return lines.map((line) => {
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    expect(parsed.time).toMatch(ISO_TIME);
+    expect(new Date(parsed.time as string).toISOString()).toBe(parsed.time);
+    expect(Math.abs(Date.parse(parsed.time as string) - Date.now())).toBeLessThan(60_000);
+    return parsed;
+  });
+}
+
 describe('createAccessLogger', () => {
   it('writes JSON lines with the Http context and ISO time', () => {
-    const logger = createAccessLogger('info');
-    expect(logger.bindings()).toMatchObject({ context: 'Http' });
-    expect(logger.level).toBe('info');
+    const out = capture();
+    const logger = createAccessLogger('info', out.stream);
+    logger.info({ method: 'GET', status: 200 }, 'request completed');
+    logger.warn({ method: 'POST', status: 500 }, 'request completed');
+    logger.debug('below the level');
+    const lines = expectJsonLinesWithIsoTime(out.text(), 2);
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      context: 'Http',
+      service: 'keel',
+      status: 200,
+    });
+    expect(lines[1]).toMatchObject({ level: 'warn', context: 'Http', status: 500 });
+  });
+});
+
+describe('appLoggerOptions lines', () => {
+  it('are JSON lines with ISO time', () => {
+    const out = capture();
+    const logger = pino(appLoggerOptions('info'), out.stream);
+    logger.info('one');
+    logger.error(new Error('two'));
+    const [one, two] = expectJsonLinesWithIsoTime(out.text(), 2);
+    expect(one).toMatchObject({ level: 'info', msg: 'one' });
+    expect(two).toMatchObject({ level: 'error', msg: 'two' });
   });
 });

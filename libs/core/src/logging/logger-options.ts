@@ -1,4 +1,4 @@
-import pino, { type Logger, type LoggerOptions } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { currentRequestId } from '../http/request-context';
 
 /** The JSON line format shared by every logger: level names, ISO time, service and pid. */
@@ -30,6 +30,7 @@ export function appLoggerOptions(level: string): LoggerOptions {
  * The access log: one line per response, written from a Fastify hook. Its lines are built
  * here from known fields, so it needs neither the redaction nor the context lookup.
  */
-export function createAccessLogger(level: string): Logger {
-  return pino(baseOptions(level)).child({ context: 'Http' });
+export function createAccessLogger(level: string, destination?: DestinationStream): Logger {
+  const logger = destination ? pino(baseOptions(level), destination) : pino(baseOptions(level));
+  return logger.child({ context: 'Http' });
 }

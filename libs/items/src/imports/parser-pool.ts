@@ -1,19 +1,20 @@
 import { jobsConfig } from '@keel/core';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { WindowInput } from './record-parser';
 import type { ParsedWindow } from './parse-worker';
 
 /**
- * The threads run compiled JavaScript: next to this file in dist/, and from dist/ as well
- * when this file runs from TypeScript sources (the tests; `npm test` builds first).
+ * The threads run the same code as the pool: the compiled file next to this one in dist/,
+ * or, when this file runs from TypeScript sources (the tests), the sources themselves
+ * through a bootstrap that transpiles them, so a stale or missing build is never tested.
  */
 function workerFile(): string {
-  if (!__filename.endsWith('.ts')) return join(__dirname, 'parse-worker.js');
-  const root = resolve(__dirname, '../../../..');
-  return join(root, 'dist', relative(root, __dirname), 'parse-worker.js');
+  return __filename.endsWith('.ts')
+    ? join(__dirname, 'parse-worker.source.js')
+    : join(__dirname, 'parse-worker.js');
 }
 
 /**

@@ -53,6 +53,38 @@ describe('parseWindow', () => {
     ]);
   });
 
+  it("reads the export's layout: its id, ownerId, version and times are accepted and ignored", () => {
+    const exported = [
+      'id,name,description,price,ownerId,version,createdAt,updatedAt',
+      '0190a0b0-0000-7000-8000-000000000001,Desk,"oak, waxed",249.90,0190a0b0-0000-7000-8000-0000000000aa,3,2026-01-01T00:00:00.000Z,2026-01-02T00:00:00.000Z',
+    ].join('\r\n');
+    const csv = parseAll(exported);
+    expect(csv.fatal).toBeUndefined();
+    expect(csv.records.map((r) => r.fields)).toEqual([
+      { name: 'Desk', description: 'oak, waxed', price: '249.90' },
+    ]);
+    const line = JSON.stringify({
+      id: 'x',
+      name: 'Desk',
+      description: '',
+      price: '249.90',
+      ownerId: 'y',
+      version: 3,
+      createdAt: 'z',
+      updatedAt: 'z',
+    });
+    expect(parseAll(line, 'ndjson').records.map((r) => r.fields)).toEqual([
+      { name: 'Desk', description: '', price: '249.90' },
+    ]);
+  });
+
+  it('still refuses any other column, and keeps any other NDJSON field for validation', () => {
+    expect(parseAll('id,name,price,owner\n1,a,1,x\n').fatal).toMatch(/Unknown column "owner"/);
+    expect(
+      parseAll('{"name":"a","price":"1","role":"admin"}', 'ndjson').records[0]?.fields,
+    ).toEqual({ name: 'a', price: '1', role: 'admin' });
+  });
+
   it('gives byte offsets, not character offsets, with multibyte text', () => {
     const text = 'name,price\nÄpfel €,1\n';
     const { records } = parseAll(text);

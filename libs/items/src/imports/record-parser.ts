@@ -9,6 +9,13 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 export const IMPORT_COLUMNS = ['name', 'price', 'description'] as const;
 const REQUIRED_COLUMNS = ['name', 'price'];
+/**
+ * The export's other fields, which an import accepts and ignores (the server gives each row a
+ * new id, the importer as owner, version 1 and its own times), so an export imports as it is.
+ * Any other column or field is refused, so a typo is not silently dropped.
+ */
+export const IGNORED_FIELDS = ['id', 'ownerId', 'version', 'createdAt', 'updatedAt'] as const;
+const IGNORED_COLUMNS: readonly string[] = IGNORED_FIELDS.map((f) => f.toLowerCase());
 
 export interface WindowInput {
   format: ImportFormat;
@@ -206,8 +213,10 @@ function skipLine(text: string, from: number, newlines: number, error: string): 
 
 function readHeader(fields: string[]): { columns: string[] } | { fatal: string } {
   const columns = fields.map((f) => f.trim().toLowerCase());
-  const expected = `expected the columns ${IMPORT_COLUMNS.join(', ')} (description is optional)`;
-  const unknown = columns.find((c) => !(IMPORT_COLUMNS as readonly string[]).includes(c));
+  const expected = `expected the columns ${IMPORT_COLUMNS.join(', ')} (description is optional; the export's ${IGNORED_FIELDS.join(', ')} are ignored)`;
+  const unknown = columns.find(
+    (c) => !(IMPORT_COLUMNS as readonly string[]).includes(c) && !IGNORED_COLUMNS.includes(c),
+  );
   if (unknown !== undefined)
     return { fatal: `Unknown column "${unknown}" in the header: ${expected}.` };
   const repeated = columns.find((c, i) => columns.indexOf(c) !== i);
@@ -228,6 +237,7 @@ function toFields(values: string[], columns: string[]): Pick<RawRecord, 'fields'
   columns.forEach((column, i) => {
     // An empty optional cell means "not given", as an absent JSON field does.
     if (column === 'description' && values[i] === '') return;
+    if (IGNORED_COLUMNS.includes(column)) return;
     fields[column] = values[i];
   });
   return { fields };
@@ -243,7 +253,9 @@ function parseJsonLine(line: string): Pick<RawRecord, 'fields' | 'error'> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { error: 'each line must be a JSON object' };
   }
-  return { fields: value as Record<string, unknown> };
+  const fields = value as Record<string, unknown>;
+  for (const field of IGNORED_FIELDS) delete fields[field];
+  return { fields };
 }
 
 function fatal(message: string): WindowResult {

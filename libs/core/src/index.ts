@@ -25,3 +25,4 @@ export * from './cache/response-cache';
 export * from './cache/response-cache.interceptor';
 export * from './http/request-context';
 export * from './lifecycle/shutdown';
+export * from './lifecycle/http-drain';

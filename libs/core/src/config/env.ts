@@ -23,7 +23,18 @@ export interface KeelEnv {
     /** Fastify's trustProxy: false, true, a hop count, or trusted addresses/CIDRs. */
     trustProxy: boolean | number | string[];
     shutdownDelayMs: number;
+    /** Counted from the signal, so it includes `shutdownDelayMs`. */
     shutdownTimeoutMs: number;
+    http: {
+      /** The request line and headers must arrive within this (408). */
+      headersTimeoutMs: number;
+      /** The whole request, body included, must arrive within this (408). */
+      requestTimeoutMs: number;
+      /** A socket with no traffic either way for this long is closed (a stalled body, a silent handler). */
+      idleTimeoutMs: number;
+      /** An idle keep-alive connection is kept this long between requests. */
+      keepAliveTimeoutMs: number;
+    };
   };
   database: {
     /** Postgres connection string; absent means the embedded PGlite database in `dataDir`. */
@@ -31,6 +42,8 @@ export interface KeelEnv {
     poolSize: number;
     connectTimeoutMs: number;
     statementTimeoutMs: number;
+    /** Client-side bound on one query: holds when packets are dropped and the server cannot answer. */
+    queryTimeoutMs: number;
     runMigrations: boolean;
   };
   redis: { url: string | undefined; commandTimeoutMs: number; keyPrefix: string };
@@ -200,13 +213,28 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     trustProxy: r.trustProxy('TRUST_PROXY'),
     shutdownDelayMs: r.int('SHUTDOWN_DELAY_MS', 0, 0, 120_000),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 600_000),
+    http: {
+      headersTimeoutMs: r.int('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+      requestTimeoutMs: r.int('HTTP_REQUEST_TIMEOUT_MS', 120_000, 100, 3_600_000),
+      idleTimeoutMs: r.int('HTTP_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
+      // Above the 60 s idle timeout of common load balancers, so they close idle connections
+      // first: a connection closed by the server while the balancer reuses it resets a request.
+      keepAliveTimeoutMs: r.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
+    },
   };
+  if (app.shutdownDelayMs >= app.shutdownTimeoutMs) {
+    r.problems.push('SHUTDOWN_DELAY_MS: must be less than SHUTDOWN_TIMEOUT_MS, which includes it');
+  }
+  if (app.http.headersTimeoutMs > app.http.requestTimeoutMs) {
+    r.problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  }
 
   const database: KeelEnv['database'] = {
     url: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     poolSize: r.int('DATABASE_POOL_SIZE', 10, 1, 200),
     connectTimeoutMs: r.int('DATABASE_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
     statementTimeoutMs: r.int('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
+    queryTimeoutMs: r.int('DATABASE_QUERY_TIMEOUT_MS', 12_000, 100, 600_000),
     runMigrations: r.bool('RUN_MIGRATIONS', true),
   };
 
@@ -220,6 +248,11 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     streamHeartbeatMs: r.int('EVENTS_STREAM_HEARTBEAT_MS', 15_000, 100, 300_000),
     streamMaxBufferBytes: r.int('EVENTS_STREAM_MAX_BUFFER_BYTES', 262_144, 1_024, 67_108_864),
   };
+  if (events.streamHeartbeatMs >= app.http.idleTimeoutMs) {
+    r.problems.push(
+      'EVENTS_STREAM_HEARTBEAT_MS: must be less than HTTP_IDLE_TIMEOUT_MS, or idle streams are closed',
+    );
+  }
   const cache: KeelEnv['cache'] = {
     ttlSeconds: r.int('CACHE_TTL_SECONDS', 60, 1, 86_400),
     localTtlMs: r.int('CACHE_LOCAL_TTL_MS', 5_000, 0, 3_600_000),

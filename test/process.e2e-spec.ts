@@ -47,8 +47,13 @@ describe('the API process', () => {
     expect(message).toContain('JWT_SECRET: is required when NODE_ENV=production');
   });
 
-  it('logs JSON lines carrying the request id', async () => {
-    const api = await startApiProcess(env);
+  it('logs JSON lines carrying the request id, and the addresses it answers on', async () => {
+    const api = await startApiProcess({ ...env, HOST: '0.0.0.0' });
+    // Bound to every interface: the URL it gives is one that answers, and it says so.
+    expect(api.url).toMatch(/^http:\/\/localhost:\d+$/);
+    const listening = api.logs.find((l) => String(l.msg).startsWith('Keel API listening'));
+    expect(listening?.msg).toContain('all interfaces on 0.0.0.0: http://127.0.0.1:');
+    expect((await fetch(`${api.url}/health/live`)).status).toBe(200);
     const user = { email: 'logs@keel.test', password: 'logs-password', displayName: 'Logs' };
     await fetch(`${api.url}/v1/auth/register`, {
       method: 'POST',

@@ -1,15 +1,25 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { CACHE_POLICY, type DependencyPolicy } from '@keel/core';
 import {
+  createTestDatabase,
   eventually,
+  profile,
+  proxyFor,
   redisServerAvailable,
+  signUp,
+  spawnApi,
+  type TcpProxy,
   startTestApp,
   startTestRedis,
   type TestApp,
   type TestRedis,
 } from '@keel/testing';
 import type { Cache } from 'cache-manager';
-import { createConnection, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Faults from outside the process: a busy event loop, stalled clients, lost packets. */
 jest.setTimeout(120_000);
@@ -116,6 +126,119 @@ describe('clients that stall', () => {
     }
   });
 });
+
+// Cutting the database's network path needs a database server: runs in the full profile.
+const withPostgres = profile.databaseUrl ? describe : describe.skip;
+
+withPostgres('when packets to Postgres are dropped', () => {
+  let t: TestApp;
+  let proxy: TcpProxy;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const database = await createTestDatabase(profile.databaseUrl ?? '');
+    drop = database.drop;
+    let viaProxy: string;
+    ({ proxy, url: viaProxy } = await proxyFor(database.url, 5432));
+    t = await startTestApp({
+      DATABASE_URL: viaProxy,
+      DATABASE_CONNECT_TIMEOUT_MS: '1000',
+      DATABASE_QUERY_TIMEOUT_MS: '1500',
+    });
+  });
+  afterAll(async () => {
+    proxy.restore();
+    await t.close();
+    await proxy.cut();
+    await drop();
+  });
+
+  it('answers 503 problem+json within a bound, and writes succeed again soon after', async () => {
+    const user = await signUp(t.http);
+    const write = (name: string) =>
+      t.http.post('/v1/items').set(user.auth).send({ name, price: '1.00' });
+    // Every pooled connection in use when the packets stop.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => write(`before ${i}`).expect(201)));
+
+    proxy.blackhole();
+    const cut = performance.now();
+    const during = await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) => write(`during ${i}`)),
+      t.http.get('/v1/users/me').set(user.auth),
+    ]);
+    for (const res of during) {
+      expect(res.status).toBe(503);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.code).toBe('SERVICE.DATABASE_UNAVAILABLE');
+    }
+    // A few query timeouts in a row at most, not the minutes TCP would take.
+    expect(performance.now() - cut).toBeLessThan(10_000);
+
+    proxy.restore();
+    const back = performance.now();
+    await eventually(async () => (await write('after')).status === 201, 20_000);
+    expect(performance.now() - back).toBeLessThan(5_000);
+    // And the whole pool is usable, not just one fresh connection.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => write(`after ${i}`).expect(201)));
+  });
+});
+
+describe('a process that cannot reach its database at start', () => {
+  it('writes only JSON lines, names DATABASE_URL once without its password, and exits 1', async () => {
+    const port = await closedPort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'keel-faults-'));
+    const env = {
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      DATA_DIR: dataDir,
+      DATABASE_URL: `postgres://keel:secret-password@127.0.0.1:${port}/keel`,
+    };
+    try {
+      const apps = ['api', 'worker'].map((app) =>
+        spawnApi(env, join(__dirname, `../dist/apps/${app}/src/main.js`)),
+      );
+      const started = performance.now();
+      expect(await Promise.all(apps.map((app) => app.exited))).toEqual([1, 1]);
+      // Ten attempts a second apart, then one line.
+      expect(performance.now() - started).toBeLessThan(30_000);
+      for (const app of apps) {
+        const stderr = app
+          .stderr()
+          .split('\n')
+          .filter((line) => line !== '');
+        const lines = [...app.logs, ...stderr.map((line) => parseJson(line))];
+        expect(lines.filter((line) => 'raw' in line)).toEqual([]);
+        const naming = lines.filter((line) => JSON.stringify(line).includes('DATABASE_URL'));
+        expect(naming).toHaveLength(1);
+        expect(naming[0]).toMatchObject({
+          level: 'fatal',
+          setting: 'DATABASE_URL',
+          databaseUrl: `postgres://keel:***@127.0.0.1:${port}/keel`,
+        });
+        expect(JSON.stringify(lines)).not.toContain('secret-password');
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+function parseJson(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return { raw: line };
+  }
+}
+
+/** A local port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 function busyWait(ms: number): void {
   const until = performance.now() + ms;

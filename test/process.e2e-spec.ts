@@ -41,6 +41,8 @@ describe('the API process', () => {
     const run = spawnApi({ ...env, NODE_ENV: 'production', PORT: 'eighty', LOG_LEVEL: 'loud' });
     expect(await run.exited).toBe(1);
     const message = run.stderr();
+    // One JSON line, as everything a Keel process writes.
+    expect(JSON.parse(message)).toMatchObject({ level: 'fatal', msg: expect.any(String) });
     expect(message).toContain('Invalid configuration');
     expect(message).toContain('PORT: must be an integer');
     expect(message).toContain('LOG_LEVEL: must be one of');
@@ -128,7 +130,7 @@ describe('the API process', () => {
     const delayMs = 1_500;
     const api = await startApiProcess({ ...env, ...extraEnv, SHUTDOWN_DELAY_MS: String(delayMs) });
     const load = keepAliveLoad(api.url, 4, 4);
-    await until(async () => load.ok() > 100, 30_000);
+    await until(() => load.ok() > 100, 30_000);
     const signalled = Date.now();
     api.child.kill('SIGTERM');
     load.tolerateNewConnectionErrorsAfter(signalled + delayMs);
@@ -225,7 +227,10 @@ describe('the API process', () => {
   );
 });
 
-async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

@@ -27,6 +27,8 @@ export class BlackHole {
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private dropping = false;
   port = 0;
 
   constructor(
@@ -43,7 +45,10 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
+      client.on('close', () => this.pairs.delete(pair));
+      if (!this.dropping) forward(pair);
     });
     await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;
@@ -58,6 +63,29 @@ export class TcpProxy {
     );
     this.server = undefined;
   }
+
+  /**
+   * A silent partition: nothing is forwarded either way and nothing is closed or refused, as
+   * when packets are dropped. Bytes sent meanwhile wait, as TCP would retransmit them.
+   */
+  blackhole(): void {
+    this.dropping = true;
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream).pause();
+      upstream.unpipe(client).pause();
+    }
+  }
+
+  /** Ends the partition: what waited is delivered, and traffic flows again. */
+  restore(): void {
+    this.dropping = false;
+    for (const pair of this.pairs) forward(pair);
+  }
+}
+
+function forward([client, upstream]: [Socket, Socket]): void {
+  client.pipe(upstream);
+  upstream.pipe(client);
 }
 
 /**

@@ -26,3 +26,5 @@ export * from './cache/response-cache.interceptor';
 export * from './http/request-context';
 export * from './lifecycle/shutdown';
 export * from './lifecycle/http-drain';
+export * from './lifecycle/start-failure';
+export { createNestProcessLogger, createProcessLogger } from './logging/logger-options';

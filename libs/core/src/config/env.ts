@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { createProcessLogger } from '../logging/logger-options';
 
 /**
  * Every environment variable Keel reads, parsed and checked in one place.
@@ -315,13 +316,13 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
   return { app, database, redis, rabbitmq, events, cache, jobs, auth };
 }
 
-/** For an app's entry point: the configuration, or exit 1 naming each bad variable. */
+/** For an app's entry point: the configuration, or exit 1 with one JSON line naming each bad variable. */
 export function parseEnvOrExit(): KeelEnv {
   try {
     return parseEnv();
   } catch (error) {
     if (!(error instanceof InvalidConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
+    createProcessLogger('Config').fatal({ problems: error.problems }, error.message);
     process.exit(1);
   }
 }

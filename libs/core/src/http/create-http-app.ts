@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
-import { createAccessLogger } from '../logging/logger-options';
+import { createAccessLogger, createNestProcessLogger } from '../logging/logger-options';
 import { runInRequestContext } from './request-context';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { RouteTable } from './route-table';
@@ -91,6 +91,9 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, {
     bufferLogs: true,
     bodyParser: false,
+    // JSON lines from the start, and a failure to start is rethrown to main.ts, not an abort.
+    logger: createNestProcessLogger(env.app.logLevel),
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();

@@ -29,6 +29,7 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private readonly pairs = new Set<[Socket, Socket]>();
   private dropping = false;
+  private blackholedAt = 0;
   port = 0;
 
   constructor(
@@ -66,20 +67,28 @@ export class TcpProxy {
 
   /**
    * A silent partition: nothing is forwarded either way and nothing is closed or refused, as
-   * when packets are dropped. Bytes sent meanwhile wait, as TCP would retransmit them.
+   * when packets are dropped. Bytes sent meanwhile wait, as TCP keeps them to retransmit.
    */
   blackhole(): void {
     this.dropping = true;
+    this.blackholedAt = performance.now();
     for (const [client, upstream] of this.pairs) {
       client.unpipe(upstream).pause();
       upstream.unpipe(client).pause();
     }
   }
 
-  /** Ends the partition: what waited is delivered, and traffic flows again. */
+  /**
+   * Ends the partition. New connections flow at once; a connection that was open during it
+   * resumes only after as long again as the partition lasted, because TCP's retransmission
+   * backoff doubles while nothing is acknowledged.
+   */
   restore(): void {
+    if (!this.dropping) return;
     this.dropping = false;
-    for (const pair of this.pairs) forward(pair);
+    const held = [...this.pairs];
+    const backoff = setTimeout(() => held.forEach(forward), performance.now() - this.blackholedAt);
+    backoff.unref();
   }
 }
 

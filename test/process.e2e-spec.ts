@@ -126,9 +126,11 @@ describe('the API process', () => {
     socket.destroy();
   });
 
-  const drainsUnderLoad = async (extraEnv: Record<string, string>) => {
+  const drainsUnderLoad = async (extraEnv: Record<string, string>, workers = 1) => {
     const delayMs = 1_500;
     const api = await startApiProcess({ ...env, ...extraEnv, SHUTDOWN_DELAY_MS: String(delayMs) });
+    const listening = () => api.logs.filter((l) => String(l.msg).startsWith('Keel API listening'));
+    await until(() => listening().length === workers, 30_000);
     const load = keepAliveLoad(api.url, 4, 4);
     await until(() => load.ok() > 100, 30_000);
     const signalled = Date.now();
@@ -151,8 +153,12 @@ describe('the API process', () => {
   (profile.databaseUrl ? it : it.skip)(
     'drains keep-alive clients under steady load with WEB_CONCURRENCY=2 without failing a request',
     async () => {
-      const api = await drainsUnderLoad({ WEB_CONCURRENCY: '2' });
+      const api = await drainsUnderLoad({ WEB_CONCURRENCY: '2' }, 2);
       expect(api.logs.filter((l) => l.msg === 'stopped')).toHaveLength(2);
+      // Both workers served the load.
+      expect(new Set(api.logs.filter((l) => l.route === '/v1/items').map((l) => l.pid)).size).toBe(
+        2,
+      );
     },
   );
 
@@ -273,7 +279,8 @@ function keepAliveLoad(url: string, agents: number, loops: number) {
   let tolerantFrom = Infinity;
   let drainingFrom = Infinity;
   const failures: string[] = [];
-  const paths = ['/health/live', '/v1/items?limit=5'];
+  // API routes: the health routes answer 503 by design once the process is shutting down.
+  const paths = ['/v1/items?limit=5', '/v1/items?limit=2&sort=name'];
   /** False when the loop should end: its new connection was turned away after the delay. */
   const send = (agent: Agent, path: string) =>
     new Promise<boolean>((resolve) => {

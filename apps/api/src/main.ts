@@ -37,11 +37,16 @@ function runPrimary(workers: number): void {
   for (let i = 0; i < workers; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (code !== 0) exitCode = 1;
+      // Killed by the SIGTERM sent below: it was still starting, with nothing to drain.
+      if (code !== 0 && signal !== 'SIGTERM') exitCode = 1;
+      logger.info({ workerPid: worker.process.pid, code, signal }, 'worker stopped');
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
       return;
     }
-    logger.error({ pid: worker.process.pid, code, signal }, 'worker exited; starting another');
+    logger.error(
+      { workerPid: worker.process.pid, code, signal },
+      'worker exited; starting another',
+    );
     cluster.fork();
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

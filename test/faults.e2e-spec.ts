@@ -1,14 +1,10 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { CACHE_POLICY, type DependencyPolicy } from '@keel/core';
 import {
-  createTestDatabase,
   eventually,
-  profile,
-  proxyFor,
+  readUntilClosed,
   redisServerAvailable,
-  signUp,
   spawnApi,
-  type TcpProxy,
   startTestApp,
   startTestRedis,
   type TestApp,
@@ -17,7 +13,7 @@ import {
 import type { Cache } from 'cache-manager';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -127,63 +123,6 @@ describe('clients that stall', () => {
   });
 });
 
-// Cutting the database's network path needs a database server: runs in the full profile.
-const withPostgres = profile.databaseUrl ? describe : describe.skip;
-
-withPostgres('when packets to Postgres are dropped', () => {
-  let t: TestApp;
-  let proxy: TcpProxy;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const database = await createTestDatabase(profile.databaseUrl ?? '');
-    drop = database.drop;
-    let viaProxy: string;
-    ({ proxy, url: viaProxy } = await proxyFor(database.url, 5432));
-    t = await startTestApp({
-      DATABASE_URL: viaProxy,
-      DATABASE_CONNECT_TIMEOUT_MS: '1000',
-      DATABASE_QUERY_TIMEOUT_MS: '1500',
-    });
-  });
-  afterAll(async () => {
-    proxy.restore();
-    await t.close();
-    await proxy.cut();
-    await drop();
-  });
-
-  it('answers 503 problem+json within a bound, and writes succeed again soon after', async () => {
-    const user = await signUp(t.http);
-    const write = (name: string) =>
-      t.http.post('/v1/items').set(user.auth).send({ name, price: '1.00' });
-    // Every pooled connection in use when the packets stop.
-    await Promise.all(Array.from({ length: 10 }, (_, i) => write(`before ${i}`).expect(201)));
-
-    proxy.blackhole();
-    const cut = performance.now();
-    const during = await Promise.all([
-      ...Array.from({ length: 12 }, (_, i) => write(`during ${i}`)),
-      t.http.get('/v1/users/me').set(user.auth),
-    ]);
-    for (const res of during) {
-      expect(res.status).toBe(503);
-      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.body.code).toBe('SERVICE.DATABASE_UNAVAILABLE');
-    }
-    // A few query timeouts in a row at most, not the minutes TCP would take.
-    expect(performance.now() - cut).toBeLessThan(10_000);
-
-    proxy.restore();
-    // The pool holds no connection that is still waiting on the partition: the first
-    // writes after it succeed at once, each on a connection that answers.
-    const back = performance.now();
-    const after = await Promise.all(Array.from({ length: 10 }, (_, i) => write(`after ${i}`)));
-    expect(after.map((res) => res.status)).toEqual(Array(10).fill(201));
-    expect(performance.now() - back).toBeLessThan(3_000);
-  });
-});
-
 describe('a process that cannot reach its database at start', () => {
   it('writes only JSON lines, names DATABASE_URL once without its password, and exits 1', async () => {
     const port = await closedPort();
@@ -244,14 +183,4 @@ async function closedPort(): Promise<number> {
 function busyWait(ms: number): void {
   const until = performance.now() + ms;
   while (performance.now() < until);
-}
-
-/** Everything the server writes on `socket` until the connection closes. */
-function readUntilClosed(socket: Socket): Promise<string> {
-  let text = '';
-  socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  return new Promise((resolve) => {
-    socket.once('close', () => resolve(text));
-    socket.once('error', () => undefined);
-  });
 }

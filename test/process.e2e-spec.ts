@@ -2,9 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Agent, request } from 'node:http';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { createTestDatabase, profile, spawnApi, startApiProcess } from '@keel/testing';
+import {
+  createTestDatabase,
+  eventually,
+  profile,
+  readUntilClosed,
+  spawnApi,
+  startApiProcess,
+} from '@keel/testing';
 
 /** The built app as a real process: start-up checks, logs, graceful shutdown, restarts. */
 // Each test starts the server once or twice; a first embedded start initialises a database.
@@ -89,12 +96,12 @@ describe('the API process', () => {
     const { port } = new URL(api.url);
     const body = JSON.stringify({ email: 'nobody@keel.test', password: 'not-the-password' });
     const socket = createConnection(Number(port), '127.0.0.1');
-    const answer = readAll(socket);
+    const answer = readUntilClosed(socket);
     // Half the request head now: the request has begun, and it ends after the listener closed.
     socket.write('POST /v1/auth/login HTTP/1.1\r\nHost: keel\r\n');
     await new Promise((r) => setTimeout(r, 100));
     api.child.kill('SIGTERM');
-    await until(async () => (await tryConnect(Number(port))) === 'ECONNREFUSED', 10_000);
+    await eventually(async () => (await tryConnect(Number(port))) === 'ECONNREFUSED', 10_000);
     socket.write(
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
@@ -130,9 +137,9 @@ describe('the API process', () => {
     const delayMs = 1_500;
     const api = await startApiProcess({ ...env, ...extraEnv, SHUTDOWN_DELAY_MS: String(delayMs) });
     const listening = () => api.logs.filter((l) => String(l.msg).startsWith('Keel API listening'));
-    await until(() => listening().length === workers, 30_000);
+    await eventually(() => listening().length === workers, 30_000);
     const load = keepAliveLoad(api.url, 4, 4);
-    await until(() => load.ok() > 100, 30_000);
+    await eventually(() => load.ok() > 100, 30_000);
     const signalled = Date.now();
     api.child.kill('SIGTERM');
     load.tolerateNewConnectionErrorsAfter(signalled + delayMs);
@@ -233,17 +240,6 @@ describe('the API process', () => {
   );
 });
 
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function tryConnect(port: number): Promise<string> {
   return new Promise((resolve) => {
     const socket = createConnection(port, '127.0.0.1');
@@ -252,16 +248,6 @@ function tryConnect(port: number): Promise<string> {
       resolve('connected');
     });
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-  });
-}
-
-/** Everything the server writes on `socket` until it closes the connection. */
-function readAll(socket: Socket): Promise<string> {
-  let text = '';
-  socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    socket.once('close', () => resolve(text));
-    socket.once('error', reject);
   });
 }
 

@@ -112,3 +112,13 @@ export async function proxyFor(
   viaProxy.port = String(await proxy.start());
   return { proxy, url: viaProxy.toString() };
 }
+
+/** Everything the server writes on `socket` until the connection closes. */
+export function readUntilClosed(socket: Socket): Promise<string> {
+  let text = '';
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return new Promise((resolve) => {
+    socket.once('close', () => resolve(text));
+    socket.once('error', () => undefined);
+  });
+}

@@ -1,7 +1,10 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { CACHE_POLICY, type DependencyPolicy } from '@keel/core';
 import {
+  createTestDatabase,
   eventually,
+  profile,
+  proxyFor,
   readUntilClosed,
   redisServerAvailable,
   spawnApi,
@@ -119,6 +122,37 @@ describe('clients that stall', () => {
       expect(response).toMatch(/^HTTP\/1\.1 408 /);
     } finally {
       clearInterval(drip);
+    }
+  });
+});
+
+// A database to cut off: the full profile.
+(profile.databaseUrl ? describe : describe.skip)('a handler stuck on a dependency', () => {
+  it('answers 503 problem+json at HTTP_HANDLER_TIMEOUT_MS when nothing else bounds the wait', async () => {
+    const database = await createTestDatabase(profile.databaseUrl ?? '');
+    const { proxy, url } = await proxyFor(database.url, 5432);
+    // Queries unbounded for the test's length: only the deadline can answer.
+    const t = await startTestApp({
+      DATABASE_URL: url,
+      DATABASE_QUERY_TIMEOUT_MS: '120000',
+      HTTP_HANDLER_TIMEOUT_MS: '1000',
+    });
+    try {
+      await t.http.get('/v1/items?q=warm').expect(200);
+      proxy.blackhole();
+      const started = performance.now();
+      const res = await t.http.get('/v1/items?q=stuck');
+      expect(res.status).toBe(503);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({
+        code: 'SERVICE.UNAVAILABLE',
+        requestId: expect.any(String),
+      });
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      await proxy.cut();
+      await t.close().catch(() => undefined);
+      await database.drop();
     }
   });
 });

@@ -28,3 +28,4 @@ export * from './lifecycle/shutdown';
 export * from './lifecycle/http-drain';
 export * from './lifecycle/start-failure';
 export { createNestProcessLogger, createProcessLogger } from './logging/logger-options';
+export * from './http/request-deadline.interceptor';

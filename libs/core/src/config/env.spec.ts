@@ -57,6 +57,7 @@ describe('parseEnv', () => {
       requestTimeoutMs: 120_000,
       idleTimeoutMs: 30_000,
       keepAliveTimeoutMs: 72_000,
+      handlerTimeoutMs: 20_000,
     });
     expect(env.database.queryTimeoutMs).toBe(12_000);
     const problems = (raw: Record<string, string>) => {

@@ -35,6 +35,8 @@ export interface KeelEnv {
       idleTimeoutMs: number;
       /** An idle keep-alive connection is kept this long between requests. */
       keepAliveTimeoutMs: number;
+      /** A handler that has not begun its response by then gets a 503 in its place. */
+      handlerTimeoutMs: number;
     };
   };
   database: {
@@ -221,6 +223,8 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
       // Above the 60 s idle timeout of common load balancers, so they close idle connections
       // first: a connection closed by the server while the balancer reuses it resets a request.
       keepAliveTimeoutMs: r.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
+      // Above DATABASE_QUERY_TIMEOUT_MS, so a stuck query answers with its own, precise 503.
+      handlerTimeoutMs: r.int('HTTP_HANDLER_TIMEOUT_MS', 20_000, 100, 600_000),
     },
   };
   if (app.shutdownDelayMs >= app.shutdownTimeoutMs) {

@@ -25,9 +25,11 @@ withPostgres('when Postgres becomes unreachable', () => {
     t = await startTestApp({
       DATABASE_URL: viaProxy,
       DATABASE_CONNECT_TIMEOUT_MS: '500',
+      DATABASE_QUERY_TIMEOUT_MS: '1500',
     });
   });
   afterAll(async () => {
+    proxy.restore();
     await proxy.start();
     await t.close();
     await proxy.cut();
@@ -57,6 +59,36 @@ withPostgres('when Postgres becomes unreachable', () => {
     }
     expect(status).toBe(200);
     await t.http.get('/health/ready').expect(200);
+  });
+
+  it('when packets are dropped instead, answers 503 within a bound and recovers at once after', async () => {
+    const user = await signUp(t.http);
+    const write = (name: string) =>
+      t.http.post('/v1/items').set(user.auth).send({ name, price: '1.00' });
+    // Every pooled connection in use when the packets stop.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => write(`before ${i}`).expect(201)));
+
+    proxy.blackhole();
+    const cut = performance.now();
+    const during = await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) => write(`during ${i}`)),
+      t.http.get('/v1/users/me').set(user.auth),
+    ]);
+    for (const res of during) {
+      expect(res.status).toBe(503);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.code).toBe('SERVICE.DATABASE_UNAVAILABLE');
+    }
+    // A few query timeouts in a row at most, not the minutes TCP would take.
+    expect(performance.now() - cut).toBeLessThan(10_000);
+
+    proxy.restore();
+    // The pool holds no connection that is still waiting on the partition: the first
+    // writes after it succeed at once, each on a connection that answers.
+    const back = performance.now();
+    const after = await Promise.all(Array.from({ length: 10 }, (_, i) => write(`after ${i}`)));
+    expect(after.map((res) => res.status)).toEqual(Array(10).fill(201));
+    expect(performance.now() - back).toBeLessThan(3_000);
   });
 });
 

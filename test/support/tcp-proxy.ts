@@ -27,9 +27,10 @@ export class BlackHole {
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
-  /** The service's side of each connection. */
-  private readonly upstreams = new Set<Socket>();
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private dropping = false;
   private frozen = false;
+  private blackholedAt = 0;
   port = 0;
 
   constructor(
@@ -46,28 +47,16 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
-      this.upstreams.add(upstream);
-      upstream.on('close', () => this.upstreams.delete(upstream));
-      client.pipe(upstream).pipe(client);
-      if (this.frozen) upstream.pause();
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
+      client.on('close', () => this.pairs.delete(pair));
+      if (this.dropping) return;
+      client.pipe(upstream);
+      if (!this.frozen) upstream.pipe(client);
     });
     await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;
     return this.port;
-  }
-
-  /**
-   * Stops passing the service's answers on, connections left open: a service that hangs
-   * (a broker that never confirms) rather than one that is gone. `thaw` delivers them.
-   */
-  freeze(): void {
-    this.frozen = true;
-    for (const s of this.upstreams) s.pause();
-  }
-
-  thaw(): void {
-    this.frozen = false;
-    for (const s of this.upstreams) s.resume();
   }
 
   /** Refuses new connections and drops open ones. */
@@ -78,6 +67,51 @@ export class TcpProxy {
     );
     this.server = undefined;
   }
+
+  /**
+   * Stops passing the service's answers on, connections left open: a service that hangs
+   * (a broker that never confirms) rather than one that is gone. `thaw` delivers them.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const [client, upstream] of this.pairs) upstream.unpipe(client).pause();
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const [client, upstream] of this.pairs) upstream.pipe(client);
+  }
+
+  /**
+   * A silent partition: nothing is forwarded either way and nothing is closed or refused, as
+   * when packets are dropped. Bytes sent meanwhile wait, as TCP keeps them to retransmit.
+   */
+  blackhole(): void {
+    this.dropping = true;
+    this.blackholedAt = performance.now();
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream).pause();
+      upstream.unpipe(client).pause();
+    }
+  }
+
+  /**
+   * Ends the partition. New connections flow at once; a connection that was open during it
+   * resumes only after as long again as the partition lasted, because TCP's retransmission
+   * backoff doubles while nothing is acknowledged.
+   */
+  restore(): void {
+    if (!this.dropping) return;
+    this.dropping = false;
+    const held = [...this.pairs];
+    const backoff = setTimeout(() => held.forEach(forward), performance.now() - this.blackholedAt);
+    backoff.unref();
+  }
+}
+
+function forward([client, upstream]: [Socket, Socket]): void {
+  client.pipe(upstream);
+  upstream.pipe(client);
 }
 
 /**
@@ -94,4 +128,14 @@ export async function proxyFor(
   viaProxy.hostname = '127.0.0.1';
   viaProxy.port = String(await proxy.start());
   return { proxy, url: viaProxy.toString() };
+}
+
+/** Everything the server writes on `socket` until the connection closes. */
+export function readUntilClosed(socket: Socket): Promise<string> {
+  let text = '';
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return new Promise((resolve) => {
+    socket.once('close', () => resolve(text));
+    socket.once('error', () => undefined);
+  });
 }

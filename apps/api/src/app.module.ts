@@ -5,6 +5,7 @@ import {
   KeelLoggingModule,
   RateLimitModule,
   RedisModule,
+  RequestDeadlineInterceptor,
 } from '@keel/core';
 import { DatabaseModule } from '@keel/database';
 import { EventsModule } from '@keel/events';
@@ -12,6 +13,7 @@ import { ItemsModule } from '@keel/items';
 import { JobsModule } from '@keel/jobs';
 import { UsersModule } from '@keel/users';
 import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { HealthModule } from './health/health.module';
 
@@ -32,5 +34,6 @@ import { HealthModule } from './health/health.module';
     AuthModule,
     ItemsModule,
   ],
+  providers: [{ provide: APP_INTERCEPTOR, useClass: RequestDeadlineInterceptor }],
 })
 export class AppModule {}

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { parseEnvOrExit } from '@keel/core';
+import { createProcessLogger, exitOnStartFailure, parseEnvOrExit } from '@keel/core';
+import { DATABASE_START_ATTEMPTS } from '@keel/database';
 import cluster from 'node:cluster';
 import { startApi } from './server';
 
@@ -7,31 +8,44 @@ import { startApi } from './server';
  * Starts the API. With WEB_CONCURRENCY > 1 (full profile) a primary process forks
  * that many workers sharing the port; each is a complete, stateless Keel instance.
  */
+const logger = createProcessLogger('Cluster');
+
 async function main(): Promise<void> {
   const env = parseEnvOrExit();
 
   if (cluster.isPrimary && env.app.webConcurrency > 1) {
     if (env.database.url === undefined) {
-      process.stderr.write(
-        'WEB_CONCURRENCY > 1 needs DATABASE_URL: the embedded database belongs to one process. Starting one.\n',
+      logger.warn(
+        'WEB_CONCURRENCY > 1 needs DATABASE_URL: the embedded database belongs to one process. Starting one.',
       );
     } else {
       return runPrimary(env.app.webConcurrency);
     }
   }
-  await startApi();
+  await startApi().catch((error: unknown) =>
+    exitOnStartFailure(error, {
+      name: 'Keel API',
+      databaseUrl: env.database.url,
+      attempts: DATABASE_START_ATTEMPTS,
+    }),
+  );
 }
 
 function runPrimary(workers: number): void {
   let stopping = false;
+  let exitCode = 0;
   for (let i = 0; i < workers; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      // Killed by the SIGTERM sent below: it was still starting, with nothing to drain.
+      if (code !== 0 && signal !== 'SIGTERM') exitCode = 1;
+      logger.info({ workerPid: worker.process.pid, code, signal }, 'worker stopped');
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
       return;
     }
-    process.stderr.write(
-      `worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`,
+    logger.error(
+      { workerPid: worker.process.pid, code, signal },
+      'worker exited; starting another',
     );
     cluster.fork();
   });
@@ -43,9 +57,6 @@ function runPrimary(workers: number): void {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `Keel failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+main().catch((error: unknown) =>
+  exitOnStartFailure(error, { name: 'Keel API', databaseUrl: undefined, attempts: 0 }),
+);

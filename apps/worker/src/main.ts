@@ -1,5 +1,12 @@
 import 'reflect-metadata';
-import { closeOnSignals, parseEnvOrExit } from '@keel/core';
+import {
+  closeOnSignals,
+  createNestProcessLogger,
+  exitOnStartFailure,
+  parseEnvOrExit,
+  type KeelEnv,
+} from '@keel/core';
+import { DATABASE_START_ATTEMPTS } from '@keel/database';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { WorkerModule } from './worker.module';
@@ -9,13 +16,16 @@ import { WorkerModule } from './worker.module';
  * On SIGTERM it stops taking jobs; a running job stops after its current batch and goes
  * back to the queue, where another worker resumes it from its checkpoint.
  */
-async function main(): Promise<void> {
-  const env = parseEnvOrExit();
+async function main(env: KeelEnv): Promise<void> {
   if (!env.jobs.runWorkers) {
-    process.stderr.write('RUN_WORKERS=false: a worker with no workers has nothing to do.\n');
-    process.exit(1);
+    throw new Error('RUN_WORKERS=false: a worker with no workers has nothing to do');
   }
-  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
+  const app = await NestFactory.createApplicationContext(WorkerModule, {
+    bufferLogs: true,
+    // JSON lines from the start, and a failure to start is rethrown below, not an abort.
+    logger: createNestProcessLogger(env.app.logLevel),
+    abortOnError: false,
+  });
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.flushLogs();
@@ -29,9 +39,11 @@ async function main(): Promise<void> {
   closeOnSignals(app, { logger, timeoutMs: env.app.shutdownTimeoutMs });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `Keel worker failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+const env = parseEnvOrExit();
+main(env).catch((error: unknown) =>
+  exitOnStartFailure(error, {
+    name: 'Keel worker',
+    databaseUrl: env.database.url,
+    attempts: DATABASE_START_ATTEMPTS,
+  }),
+);

@@ -38,7 +38,12 @@ export function dataSourceOptions(
         idleTimeoutMillis: 30_000,
         statement_timeout: database.statementTimeoutMs,
         idle_in_transaction_session_timeout: database.statementTimeoutMs * 2,
+        // statement_timeout runs on the server and cannot fire while packets are dropped:
+        // this bound runs in the client. See closeStuckConnections for what happens next.
+        query_timeout: database.queryTimeoutMs,
+        // Lets the kernel notice a dead peer on an idle connection.
         keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
       },
     };
   }

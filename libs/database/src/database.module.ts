@@ -5,18 +5,23 @@ import { appConfig, databaseConfig } from '@keel/core';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrate';
+import { closeStuckConnections } from './stuck-connections';
 
 @Injectable()
-class MigrateOnStart implements OnModuleInit {
+class PrepareOnStart implements OnModuleInit {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(databaseConfig.KEY) private readonly database: ConfigType<typeof databaseConfig>,
   ) {}
 
   async onModuleInit(): Promise<void> {
+    closeStuckConnections(this.dataSource);
     if (this.database.runMigrations) await runMigrations(this.dataSource);
   }
 }
+
+/** Tries to reach Postgres at start, one second apart, so a replica outlives a slow Postgres start. */
+export const DATABASE_START_ATTEMPTS = 10;
 
 /** The database connection for both profiles; migrations run at start unless RUN_MIGRATIONS=false. */
 @Module({
@@ -29,12 +34,11 @@ class MigrateOnStart implements OnModuleInit {
       ) => ({
         ...dataSourceOptions({ app, database }, []),
         autoLoadEntities: true,
-        // Retry the first connection, so a replica outlives a slow Postgres start.
-        retryAttempts: database.url ? 10 : 0,
+        retryAttempts: database.url ? DATABASE_START_ATTEMPTS : 0,
         retryDelay: 1_000,
       }),
     }),
   ],
-  providers: [MigrateOnStart],
+  providers: [PrepareOnStart],
 })
 export class DatabaseModule {}

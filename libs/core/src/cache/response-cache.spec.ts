@@ -21,6 +21,7 @@ function inProcessCache(): ResponseCache {
       poolSize: 1,
       connectTimeoutMs: 100,
       statementTimeoutMs: 100,
+      queryTimeoutMs: 100,
       runMigrations: false,
     },
   );

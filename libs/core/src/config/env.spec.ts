@@ -50,6 +50,35 @@ describe('parseEnv', () => {
     expect(message).toContain('PORT: must be an integer from 0 to 65535 (got "eighty")');
   });
 
+  it('sets the HTTP and query timeouts deliberately, and refuses ones that contradict each other', () => {
+    const env = parseEnv({ DATA_DIR: dataDir });
+    expect(env.app.http).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 120_000,
+      idleTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 72_000,
+      handlerTimeoutMs: 20_000,
+    });
+    expect(env.database.queryTimeoutMs).toBe(12_000);
+    const problems = (raw: Record<string, string>) => {
+      try {
+        parseEnv({ DATA_DIR: dataDir, ...raw });
+        return [];
+      } catch (error) {
+        return (error as InvalidConfigError).problems;
+      }
+    };
+    expect(problems({ SHUTDOWN_DELAY_MS: '30000', SHUTDOWN_TIMEOUT_MS: '25000' })).toEqual([
+      expect.stringContaining('SHUTDOWN_DELAY_MS: must be less than SHUTDOWN_TIMEOUT_MS'),
+    ]);
+    expect(problems({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toEqual([
+      expect.stringContaining('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS'),
+    ]);
+    expect(problems({ EVENTS_STREAM_HEARTBEAT_MS: '40000' })).toEqual([
+      expect.stringContaining('EVENTS_STREAM_HEARTBEAT_MS: must be less than HTTP_IDLE_TIMEOUT_MS'),
+    ]);
+  });
+
   it('never echoes a secret it refuses', () => {
     expect(() =>
       parseEnv({ DATA_DIR: dataDir, DATABASE_URL: 'mysql://user:hunter2@db/x' }),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { createProcessLogger } from '../logging/logger-options';
 
 /**
  * Every environment variable Keel reads, parsed and checked in one place.
@@ -23,7 +24,20 @@ export interface KeelEnv {
     /** Fastify's trustProxy: false, true, a hop count, or trusted addresses/CIDRs. */
     trustProxy: boolean | number | string[];
     shutdownDelayMs: number;
+    /** Counted from the signal, so it includes `shutdownDelayMs`. */
     shutdownTimeoutMs: number;
+    http: {
+      /** The request line and headers must arrive within this (408). */
+      headersTimeoutMs: number;
+      /** The whole request, body included, must arrive within this (408). */
+      requestTimeoutMs: number;
+      /** A socket with no traffic either way for this long is closed (a stalled body, a silent handler). */
+      idleTimeoutMs: number;
+      /** An idle keep-alive connection is kept this long between requests. */
+      keepAliveTimeoutMs: number;
+      /** A handler that has not begun its response by then gets a 503 in its place. */
+      handlerTimeoutMs: number;
+    };
   };
   database: {
     /** Postgres connection string; absent means the embedded PGlite database in `dataDir`. */
@@ -31,6 +45,8 @@ export interface KeelEnv {
     poolSize: number;
     connectTimeoutMs: number;
     statementTimeoutMs: number;
+    /** Client-side bound on one query: holds when packets are dropped and the server cannot answer. */
+    queryTimeoutMs: number;
     runMigrations: boolean;
   };
   redis: { url: string | undefined; commandTimeoutMs: number; keyPrefix: string };
@@ -202,13 +218,30 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     trustProxy: r.trustProxy('TRUST_PROXY'),
     shutdownDelayMs: r.int('SHUTDOWN_DELAY_MS', 0, 0, 120_000),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 600_000),
+    http: {
+      headersTimeoutMs: r.int('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+      requestTimeoutMs: r.int('HTTP_REQUEST_TIMEOUT_MS', 120_000, 100, 3_600_000),
+      idleTimeoutMs: r.int('HTTP_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
+      // Above the 60 s idle timeout of common load balancers, so they close idle connections
+      // first: a connection closed by the server while the balancer reuses it resets a request.
+      keepAliveTimeoutMs: r.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 600_000),
+      // Above DATABASE_QUERY_TIMEOUT_MS, so a stuck query answers with its own, precise 503.
+      handlerTimeoutMs: r.int('HTTP_HANDLER_TIMEOUT_MS', 20_000, 100, 600_000),
+    },
   };
+  if (app.shutdownDelayMs >= app.shutdownTimeoutMs) {
+    r.problems.push('SHUTDOWN_DELAY_MS: must be less than SHUTDOWN_TIMEOUT_MS, which includes it');
+  }
+  if (app.http.headersTimeoutMs > app.http.requestTimeoutMs) {
+    r.problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  }
 
   const database: KeelEnv['database'] = {
     url: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     poolSize: r.int('DATABASE_POOL_SIZE', 10, 1, 200),
     connectTimeoutMs: r.int('DATABASE_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
     statementTimeoutMs: r.int('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
+    queryTimeoutMs: r.int('DATABASE_QUERY_TIMEOUT_MS', 12_000, 100, 600_000),
     runMigrations: r.bool('RUN_MIGRATIONS', true),
   };
 
@@ -222,6 +255,11 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     streamHeartbeatMs: r.int('EVENTS_STREAM_HEARTBEAT_MS', 15_000, 100, 300_000),
     streamMaxBufferBytes: r.int('EVENTS_STREAM_MAX_BUFFER_BYTES', 262_144, 1_024, 67_108_864),
   };
+  if (events.streamHeartbeatMs >= app.http.idleTimeoutMs) {
+    r.problems.push(
+      'EVENTS_STREAM_HEARTBEAT_MS: must be less than HTTP_IDLE_TIMEOUT_MS, or idle streams are closed',
+    );
+  }
   const cache: KeelEnv['cache'] = {
     ttlSeconds: r.int('CACHE_TTL_SECONDS', 60, 1, 86_400),
     localTtlMs: r.int('CACHE_LOCAL_TTL_MS', 5_000, 0, 3_600_000),
@@ -285,13 +323,13 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
   return { app, database, redis, rabbitmq, events, cache, jobs, auth };
 }
 
-/** For an app's entry point: the configuration, or exit 1 naming each bad variable. */
+/** For an app's entry point: the configuration, or exit 1 with one JSON line naming each bad variable. */
 export function parseEnvOrExit(): KeelEnv {
   try {
     return parseEnv();
   } catch (error) {
     if (!(error instanceof InvalidConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
+    createProcessLogger('Config').fatal({ problems: error.problems }, error.message);
     process.exit(1);
   }
 }

@@ -16,6 +16,8 @@ const UNAVAILABLE_MESSAGES = [
   'connection timeout',
   'Client has encountered a connection error',
   'Database connection acquire timed out',
+  // pg's client-side query_timeout: the reply did not come back (a partition, a frozen server).
+  'Query read timeout',
 ];
 
 /** True when an error means the database cannot be reached right now (answer 503, not 500). */

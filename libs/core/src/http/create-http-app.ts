@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
-import { createAccessLogger } from '../logging/logger-options';
+import { createAccessLogger, createNestProcessLogger } from '../logging/logger-options';
 import { documentResponseHeaders } from './api-problems.decorator';
 import { runInRequestContext } from './request-context';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
@@ -27,8 +27,21 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
       typeof env.app.trustProxy === 'number' ? trustHops(env.app.trustProxy) : env.app.trustProxy,
     genReqId: requestIdFor,
     requestIdHeader: false,
-    return503OnClosing: true,
+    // While closing, a request that still arrives on an open connection is served (with
+    // `Connection: close`): the process works until its listener has drained, and a 503 here
+    // would be Fastify's plain JSON. See HttpDrain for how connections are shed.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Stalled clients must not hold sockets: see HTTP_*_TIMEOUT_MS in the README.
+    connectionTimeout: env.app.http.idleTimeoutMs,
+    keepAliveTimeout: env.app.http.keepAliveTimeoutMs,
+    requestTimeout: env.app.http.requestTimeoutMs,
+    http: {
+      headersTimeout: env.app.http.headersTimeoutMs,
+      // Node checks the two timeouts above on this interval (30 s by default, which let slow
+      // headers live for up to 90 s).
+      connectionsCheckingInterval: Math.min(1_000, env.app.http.headersTimeoutMs),
+    },
     // Keel registers no Nest middleware: what runs on every request is a Fastify hook.
     skipMiddie: true,
   });
@@ -79,6 +92,9 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, {
     bufferLogs: true,
     bodyParser: false,
+    // JSON lines from the start, and a failure to start is rethrown to main.ts, not an abort.
+    logger: createNestProcessLogger(env.app.logLevel),
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();

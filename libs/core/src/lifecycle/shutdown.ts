@@ -2,7 +2,7 @@ import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 
 export interface ShutdownOptions {
   logger: LoggerService;
-  /** Hard limit for the whole shutdown; past it the process exits 1. */
+  /** Hard limit for the whole shutdown, counted from the signal; past it the process exits 1. */
   timeoutMs: number;
   /** What happens first, for example failing readiness and waiting for the load balancer. */
   beforeClose?: () => Promise<void>;
@@ -10,7 +10,8 @@ export interface ShutdownOptions {
 
 /**
  * On SIGTERM or SIGINT (once): `beforeClose`, then `app.close()` (Nest's shutdown hooks),
- * then exit 0; exit 1 if that takes longer than `timeoutMs`.
+ * then exit 0; exit 1 if all of it takes longer than `timeoutMs` from the signal, which is
+ * what an orchestrator's grace period counts too.
  */
 export function closeOnSignals(app: INestApplicationContext, options: ShutdownOptions): void {
   const { logger } = options;
@@ -19,12 +20,12 @@ export function closeOnSignals(app: INestApplicationContext, options: ShutdownOp
     if (stopping) return;
     stopping = true;
     logger.log(`${signal} received: stopping`, 'Shutdown');
-    await options.beforeClose?.();
     const forced = setTimeout(() => {
       logger.error('shutdown timed out; exiting', undefined, 'Shutdown');
       process.exit(1);
     }, options.timeoutMs);
     forced.unref();
+    await options.beforeClose?.();
     await app.close();
     logger.log('stopped', 'Shutdown');
     process.exit(0);

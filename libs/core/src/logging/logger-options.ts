@@ -1,3 +1,4 @@
+import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { currentRequestId } from '../http/request-context';
 
@@ -33,4 +34,48 @@ export function appLoggerOptions(level: string): LoggerOptions {
 export function createAccessLogger(level: string, destination?: DestinationStream): Logger {
   const logger = destination ? pino(baseOptions(level), destination) : pino(baseOptions(level));
   return logger.child({ context: 'Http' });
+}
+
+/**
+ * For lines written where Nest's logger is not available: start-up failures and the cluster
+ * primary. Written to stderr synchronously, so the line is out before the process exits.
+ */
+export function createProcessLogger(context: string, level = 'info'): Logger {
+  return pino(baseOptions(level), pino.destination({ fd: 2, sync: true })).child({ context });
+}
+
+type NestLevel = 'log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal';
+const PINO_LEVELS = {
+  log: 'info',
+  error: 'error',
+  warn: 'warn',
+  debug: 'debug',
+  verbose: 'trace',
+  fatal: 'fatal',
+} as const;
+
+/**
+ * Nest's logger until the app's own takes over, and when the app fails before it does: Nest
+ * then flushes what it buffered (a retried database connection, its own error) here, as
+ * JSON lines, instead of to its colour-coded console logger.
+ */
+export function createNestProcessLogger(level: string): LoggerService {
+  const logger = createProcessLogger('Nest', level);
+  const write =
+    (nestLevel: NestLevel) =>
+    (message: unknown, ...params: unknown[]): void => {
+      // Nest passes (message, context) and, for errors, (message, stack, context).
+      const context = params.length > 0 ? params.at(-1) : undefined;
+      const stack = params.length > 1 ? params[0] : undefined;
+      const text = message instanceof Error ? message.message : String(message);
+      logger[PINO_LEVELS[nestLevel]]({ nestContext: context, stack }, text);
+    };
+  return {
+    log: write('log'),
+    error: write('error'),
+    warn: write('warn'),
+    debug: write('debug'),
+    verbose: write('verbose'),
+    fatal: write('fatal'),
+  };
 }

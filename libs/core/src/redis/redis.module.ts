@@ -16,6 +16,8 @@ export function createRedisClient(url: string, commandTimeoutMs: number): Redis 
     maxRetriesPerRequest: 1,
     commandTimeout: commandTimeoutMs,
     connectTimeout: 2_000,
+    // TCP keepalive from 10 s of silence, so a connection to a vanished host is found dead.
+    keepAlive: 10_000,
     // Reconnect forever with capped, jittered exponential backoff.
     retryStrategy: (attempt) =>
       Math.min(100 * 2 ** Math.min(attempt, 5), 3_000) * (0.5 + Math.random() / 2),

@@ -38,9 +38,11 @@ export class RabbitMqTransport extends EventTransport {
   }
 
   async start(): Promise<void> {
-    const connection = await connect(this.url, {
+    const connection = await connect(withHeartbeat(this.url), {
       // Without it, Nagle's algorithm and delayed ACKs add ~40 ms to every confirm.
       noDelay: true,
+      keepAlive: true,
+      keepAliveDelay: 10_000,
       recovery: {
         waitForConnect: false,
         maxRetries: Infinity,
@@ -104,4 +106,14 @@ export class RabbitMqTransport extends EventTransport {
     }
     channel.ack(message);
   }
+}
+
+/**
+ * AMQP heartbeats every 10 s unless the URL sets its own: a broker that silently stopped
+ * answering is found dead after two missed beats, not after the server's default of minutes.
+ */
+function withHeartbeat(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', '10');
+  return parsed.toString();
 }

@@ -1,0 +1,43 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { networkInterfaces } from 'node:os';
+
+/**
+ * Sheds an HTTP server's keep-alive connections without resetting a request on any of them.
+ *
+ * From `begin()`, every response carries `Connection: close`, so Node closes each socket right
+ * after the response it serves and the client's next request opens a new connection (here
+ * until the listener closes, then wherever the load balancer sends it). A socket is never
+ * closed under a request the client may already be sending, which is what resets reused
+ * keep-alive connections. Sockets idle since before `begin()` are closed when the listener
+ * closes (Fastify's `forceCloseConnections: 'idle'`), after `SHUTDOWN_DELAY_MS`, by which
+ * time the load balancer no longer sends requests to this process.
+ */
+export class HttpDrain {
+  private draining = false;
+
+  constructor(server: Server) {
+    // Before Fastify's own listener, so it holds for every answer, 404s and hook errors too.
+    server.prependListener('request', (_request: IncomingMessage, response: ServerResponse) => {
+      if (this.draining) response.setHeader('connection', 'close');
+    });
+  }
+
+  begin(): void {
+    this.draining = true;
+  }
+}
+
+/**
+ * The URLs a server bound to `host:port` answers on: for an unspecified address
+ * (`0.0.0.0`, `::`) one per local interface address, localhost first.
+ */
+export function reachableUrls(host: string, port: number): string[] {
+  const url = (address: string) =>
+    `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  if (host !== '0.0.0.0' && host !== '::') return [url(host)];
+  const addresses = Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((a) => host === '::' || a.family === 'IPv4')
+    .map((a) => a.address);
+  return [`http://localhost:${port}`, ...addresses.map(url)];
+}

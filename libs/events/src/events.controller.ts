@@ -54,7 +54,7 @@ export class EventsController {
     description: [
       'A stream that stays open: Swagger UI cannot show it ("Execute" waits for an end that never comes).',
       'Watch it with `curl -N <url>/v1/events/stream -H "authorization: Bearer $TOKEN"` or a browser `EventSource` (with `?ticket=`).',
-      'Server-sent events (text/event-stream): first `retry: 2000`, then one message per event (`id:` its `seq`, `event:` its type, `data:` the event as JSON), and a `: heartbeat` comment on an idle stream.',
+      'Server-sent events (text/event-stream): first `retry: 2000`, then one message per event (`id:` its stream `position`, `event:` its type, `data:` the event as JSON), and a `: heartbeat` comment on an idle stream.',
     ].join('\n\n'),
     content: {
       'text/event-stream': {
@@ -64,7 +64,7 @@ export class EventsController {
           '',
           'id: 42',
           'event: item.created',
-          'data: {"id":"0199a0b0-6c1e-7d0f-8e53-a3f41f0f5f3c","seq":"42","type":"item.created","aggregateType":"item","aggregateId":"0199a0b0-6b2f-7c1e-9d0f-4e53a3f41f0f","actorId":"0199a0a0-1f0f-7f3c-8a11-9b2f6c1e6d0f","requestId":"9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11","occurredAt":"2026-11-29T10:00:00.000Z","publishedAt":"2026-11-29T10:00:00.004Z","data":{"name":"Walnut desk","price":"249.90"}}',
+          'data: {"id":"0199a0b0-6c1e-7d0f-8e53-a3f41f0f5f3c","seq":"42","position":"42","type":"item.created","aggregateType":"item","aggregateId":"0199a0b0-6b2f-7c1e-9d0f-4e53a3f41f0f","actorId":"0199a0a0-1f0f-7f3c-8a11-9b2f6c1e6d0f","requestId":"9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11","occurredAt":"2026-11-29T10:00:00.000Z","publishedAt":"2026-11-29T10:00:00.004Z","data":{"name":"Walnut desk","price":"249.90"}}',
           '',
           ': heartbeat',
           '',

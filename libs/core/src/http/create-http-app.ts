@@ -6,6 +6,8 @@ import { Logger } from 'nestjs-pino';
 import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { createAccessLogger } from '../logging/logger-options';
+import { clientErrorHandler, frameworkErrorHandler } from './early-errors';
+import { BodyTooComplexError, checkRequestText, exceededJsonLimit } from './input-limits';
 import { runInRequestContext } from './request-context';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { RouteTable } from './route-table';
@@ -20,33 +22,6 @@ import { createValidationPipe } from './validation';
 export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplication> {
   const env = parseEnv();
   const routes = new RouteTable();
-  const adapter = new FastifyAdapter({
-    bodyLimit: env.app.bodyLimitBytes,
-    trustProxy:
-      typeof env.app.trustProxy === 'number' ? trustHops(env.app.trustProxy) : env.app.trustProxy,
-    genReqId: requestIdFor,
-    requestIdHeader: false,
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
-    // Keel registers no Nest middleware: what runs on every request is a Fastify hook.
-    skipMiddie: true,
-  });
-  const fastify = adapter.getInstance();
-  fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
-  // JSON is the only body type accepted, except on upload routes marked `@StreamedBody()`,
-  // which read the request stream themselves (no size limit applies to it here).
-  fastify.removeContentTypeParser(['text/plain']);
-  fastify.addContentTypeParser(STREAMED_BODY_TYPES, (request, _payload, done) => {
-    if ((request.routeOptions.config as { streamedBody?: boolean }).streamedBody) {
-      done(null, undefined);
-      return;
-    }
-    const unsupported = Object.assign(new Error('Unsupported Media Type'), {
-      statusCode: 415,
-      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
-    });
-    done(unsupported, undefined);
-  });
   const security = securityHeaders({
     contentSecurityPolicy: {
       directives: {
@@ -60,14 +35,56 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
       },
     },
   });
+  const accessLog = createAccessLogger(env.app.logLevel);
+  const adapter = new FastifyAdapter({
+    bodyLimit: env.app.bodyLimitBytes,
+    trustProxy:
+      typeof env.app.trustProxy === 'number' ? trustHops(env.app.trustProxy) : env.app.trustProxy,
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Keel registers no Nest middleware: what runs on every request is a Fastify hook.
+    skipMiddie: true,
+    frameworkErrors: frameworkErrorHandler(security),
+    clientErrorHandler: clientErrorHandler(accessLog),
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  // JSON is the only body type accepted, except on upload routes marked `@StreamedBody()`,
+  // which read the request stream themselves (no size limit applies to it here).
+  fastify.removeContentTypeParser(['text/plain']);
+  // JSON is measured before it is parsed: see input-limits.ts. The default parser stays for
+  // the parsing itself (it refuses `__proto__` and `constructor.prototype` keys).
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    const exceeded = exceededJsonLimit(text);
+    if (exceeded === undefined) void parseJson(request, text, done);
+    else done(new BodyTooComplexError(exceeded), undefined);
+  });
+  fastify.addContentTypeParser(STREAMED_BODY_TYPES, (request, _payload, done) => {
+    if ((request.routeOptions.config as { streamedBody?: boolean }).streamedBody) {
+      done(null, undefined);
+      return;
+    }
+    const unsupported = Object.assign(new Error('Unsupported Media Type'), {
+      statusCode: 415,
+      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+    });
+    done(unsupported, undefined);
+  });
   // Security headers first, so a handler can still override one; then the request context,
   // which gives code without the request (logs, the outbox) its id: see request-context.ts.
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(security);
     runInRequestContext(request.id, done);
   });
+  // Every string that enters, in the body, the query or the path, is checked here once,
+  // before any validator or query sees it.
   fastify.addHook('preValidation', (request, _reply, done) =>
-    runInRequestContext(request.id, done),
+    runInRequestContext(request.id, () => done(checkRequestText(request))),
   );
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
@@ -83,7 +100,6 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
   app.flushLogs();
   // The access line is a Fastify hook, not an interceptor: interceptors never see requests
   // that a guard refuses, that match no route, or whose body fails to parse.
-  const accessLog = createAccessLogger(env.app.logLevel);
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     const line = {

@@ -1,6 +1,17 @@
-import { ParseUUIDPipe, ValidationPipe, type Type, type ValidationError } from '@nestjs/common';
+import {
+  ParseUUIDPipe,
+  ValidationPipe,
+  type ArgumentMetadata,
+  type Type,
+  type ValidationError,
+} from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { ValidateIf, validateSync, type ValidatorOptions } from 'class-validator';
+import {
+  getMetadataStorage,
+  ValidateIf,
+  validateSync,
+  type ValidatorOptions,
+} from 'class-validator';
 import { ValidationFailedError, type FieldError } from '../errors/domain-error';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -17,9 +28,54 @@ const VALIDATOR_OPTIONS: ValidatorOptions = {
   validationError: { target: false, value: false },
 };
 
+/** Unknown fields named in one answer; the rest are not worth the work or the bytes. */
+const MAX_UNKNOWN_FIELDS_REPORTED = 20;
+const knownFieldsByType = new WeakMap<object, ReadonlySet<string>>();
+
+/** The fields a DTO class declares: those with at least one class-validator decorator. */
+function knownFields(type: Type): ReadonlySet<string> {
+  let known = knownFieldsByType.get(type);
+  if (known === undefined) {
+    const metadata = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false);
+    known = new Set(metadata.map((m) => m.propertyName));
+    knownFieldsByType.set(type, known);
+  }
+  return known;
+}
+
+/**
+ * The plain value's fields that `type` does not declare. class-validator's whitelist cannot be
+ * relied on for this: it checks the instance class-transformer built, and class-transformer
+ * silently drops every key that names an inherited method (`toString`, `hasOwnProperty`,
+ * `constructor`, ...), so such keys were accepted while other unknown ones were refused.
+ * Checking the plain keys before the transformation refuses all of them alike.
+ */
+function unknownFields(type: Type, plain: unknown): FieldError[] {
+  if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) return [];
+  const known = knownFields(type);
+  // A class without rules (String for a route parameter, say) has nothing to compare with.
+  if (known.size === 0) return [];
+  const unknown: FieldError[] = [];
+  for (const field of Object.keys(plain)) {
+    if (known.has(field)) continue;
+    unknown.push({ field, message: `property ${field} should not exist` });
+    if (unknown.length === MAX_UNKNOWN_FIELDS_REPORTED) break;
+  }
+  return unknown;
+}
+
+/** The global pipe: unknown fields are refused (before anything copies them), then validated. */
+class KeelValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const unknown = metadata.metatype ? unknownFields(metadata.metatype, value) : [];
+    if (unknown.length > 0) return Promise.reject(new ValidationFailedError(unknown));
+    return super.transform(value, metadata) as Promise<unknown>;
+  }
+}
+
 /** The one validation setup: unknown fields are rejected, values are converted to the DTO's types. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new KeelValidationPipe({
     ...VALIDATOR_OPTIONS,
     transform: true,
     exceptionFactory: (errors) => new ValidationFailedError(flatten(errors)),
@@ -37,6 +93,8 @@ export function validateAs<T extends object>(
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return { errors: [{ field: '', message: 'must be an object' }] };
   }
+  const unknown = unknownFields(type, plain);
+  if (unknown.length > 0) return { errors: unknown };
   const value = plainToInstance(type, plain);
   const errors = validateSync(value, VALIDATOR_OPTIONS);
   return errors.length > 0 ? { errors: flatten(errors) } : { value };

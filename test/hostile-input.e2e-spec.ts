@@ -1,5 +1,13 @@
 import { encodeCursor } from '@keel/core';
-import { signInAdmin, signUp, startTestApp, type SignedIn, type TestApp } from '@keel/testing';
+import {
+  finishedJob,
+  signInAdmin,
+  signUp,
+  startImport,
+  startTestApp,
+  type SignedIn,
+  type TestApp,
+} from '@keel/testing';
 import { Logger } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { get } from 'node:http';
@@ -173,6 +181,25 @@ describe('hostile input', () => {
         expect(res.body.errors).toEqual([{ field, message: expect.any(String) }]);
       }
     });
+  });
+
+  it('refuses an imported row with NUL or a lone surrogate, naming the field', async () => {
+    const ndjson = [
+      { name: 'fine row', price: '1.00' },
+      { name: 'nul\u0000row', price: '1.00' },
+      { name: 'ok', description: 'lone \ud800', price: '1.00' },
+      { name: 'ok', price: '1.00', toString: 'x' },
+    ]
+      .map((row) => JSON.stringify(row))
+      .join('\n');
+    const { id } = await startImport(t.http, user, ndjson, 'application/x-ndjson');
+    const job = await finishedJob(t.http, user, id);
+    expect(job).toMatchObject({ state: 'succeeded', succeeded: 1, failed: 3 });
+    expect(job.errors).toEqual([
+      { line: 2, message: expect.stringContaining('name must be well-formed') },
+      { line: 3, message: expect.stringContaining('description must be well-formed') },
+      { line: 4, message: 'property toString should not exist' },
+    ]);
   });
 
   describe('cursors', () => {

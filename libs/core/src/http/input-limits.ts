@@ -1,4 +1,4 @@
-import { DomainError, ValidationFailedError } from '../errors/domain-error';
+import { DomainError, ValidationFailedError, type FieldError } from '../errors/domain-error';
 
 /**
  * Bounds on a JSON body, checked on its text before it is parsed. class-transformer and
@@ -108,9 +108,12 @@ export function checkRequestText(request: {
     findUnacceptableText(request.params, '') ??
     findUnacceptableText(request.query, '') ??
     findUnacceptableText(request.body, '');
-  if (field === undefined) return undefined;
-  const name = field === '' ? 'body' : field;
-  return new ValidationFailedError([
-    { field: name, message: `${name} must be well-formed Unicode text without NUL characters` },
-  ]);
+  return field === undefined
+    ? undefined
+    : new ValidationFailedError([unacceptableTextError(field)]);
+}
+
+export function unacceptableTextError(path: string): FieldError {
+  const field = path === '' ? 'body' : path;
+  return { field, message: `${field} must be well-formed Unicode text without NUL characters` };
 }

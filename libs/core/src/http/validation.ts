@@ -13,6 +13,7 @@ import {
   type ValidatorOptions,
 } from 'class-validator';
 import { ValidationFailedError, type FieldError } from '../errors/domain-error';
+import { findUnacceptableText, unacceptableTextError } from './input-limits';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((e) => {
@@ -93,6 +94,8 @@ export function validateAs<T extends object>(
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return { errors: [{ field: '', message: 'must be an object' }] };
   }
+  const badText = findUnacceptableText(plain, '');
+  if (badText !== undefined) return { errors: [unacceptableTextError(badText)] };
   const unknown = unknownFields(type, plain);
   if (unknown.length > 0) return { errors: unknown };
   const value = plainToInstance(type, plain);

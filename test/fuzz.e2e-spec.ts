@@ -145,7 +145,7 @@ function validFor(raw: Schema | undefined, doc: OpenApi): fc.Arbitrary<unknown> 
   if (schema.enum) return fc.constantFrom(...schema.enum);
   if (schema.example !== undefined && schema.type !== 'object')
     return fc.oneof(fc.constant(schema.example), fc.string({ maxLength: 20 }));
-  switch (schema.type) {
+  switch (schema.type ?? 'object') {
     case 'string':
       if (schema.format === 'uuid') return fc.uuid();
       if (schema.format === 'date-time')

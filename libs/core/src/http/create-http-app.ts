@@ -6,7 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { createAccessLogger } from '../logging/logger-options';
-import { clientErrorHandler, frameworkErrorHandler } from './early-errors';
+import { clientErrorHandler, frameworkErrorHandler, missingHostError } from './early-errors';
 import { BodyTooComplexError, checkRequestText, exceededJsonLimit } from './input-limits';
 import { runInRequestContext } from './request-context';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
@@ -77,9 +77,10 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
   });
   // Security headers first, so a handler can still override one; then the request context,
   // which gives code without the request (logs, the outbox) its id: see request-context.ts.
+  (fastify.server as { requireHostHeader?: boolean }).requireHostHeader = false;
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(security);
-    runInRequestContext(request.id, done);
+    runInRequestContext(request.id, () => done(missingHostError(request)));
   });
   // Every string that enters, in the body, the query or the path, is checked here once,
   // before any validator or query sees it.

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { ValidationFailedError } from '../errors/domain-error';
 import { mapError, problemBody } from '../errors/problem-details.filter';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
 import { REQUEST_ID_HEADER } from './request-id';
@@ -22,6 +23,18 @@ export function frameworkErrorHandler(headers: Record<string, string>) {
       .status(body.status)
       .send(body);
   };
+}
+
+/**
+ * Node refuses an HTTP/1.1 request without `Host` itself, with an empty 400. Its check is
+ * turned off (`requireHostHeader = false` on the server) and made here, in an `onRequest`
+ * hook, so the refusal is problem+json like every other.
+ */
+export function missingHostError(request: FastifyRequest): ValidationFailedError | undefined {
+  if (request.raw.httpVersion !== '1.1' || request.headers.host !== undefined) return undefined;
+  return new ValidationFailedError([
+    { field: 'Host', message: 'an HTTP/1.1 request must carry a Host header' },
+  ]);
 }
 
 function clientErrorAnswer(code: string | undefined): { status: number; detail: string } {

@@ -222,6 +222,17 @@ describe('hostile input', () => {
       expect(res.body.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
     });
 
+    it.each(['2020-W01', '-4714-01-01', '0000-01-01T00:00:00Z', '2020-02-30T00:00:00Z'])(
+      'refuses the events filter timestamp %p with 400',
+      async (value) => {
+        const res = await t.http.get('/v1/events').query({ from: value }).set(admin.auth);
+        expect(res.status).toBe(400);
+        expect(res.body.errors).toEqual(
+          expect.arrayContaining([{ field: 'from', message: expect.any(String) }]),
+        );
+      },
+    );
+
     it('refuses a name cursor holding NUL and accepts a genuine one', async () => {
       const nul = encodeCursor(['name', 'a\u0000', UUID]);
       await t.http.get('/v1/items').query({ sort: 'name', cursor: nul }).expect(400);

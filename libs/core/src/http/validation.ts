@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   ParseUUIDPipe,
   ValidationPipe,
   type ArgumentMetadata,
@@ -8,6 +9,8 @@ import {
 import { plainToInstance } from 'class-transformer';
 import {
   getMetadataStorage,
+  IsISO8601,
+  Matches,
   ValidateIf,
   validateSync,
   type ValidatorOptions,
@@ -117,4 +120,21 @@ export function uuidParam(name = 'id'): ParseUUIDPipe {
  */
 export function IsOmittable(): PropertyDecorator {
   return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
+
+/**
+ * RFC 3339 with a year from 1 to 9999. `IsISO8601` alone also takes week dates (`2020-W01`),
+ * signed years (`-4714-01-01`) and year 0, which Postgres cannot cast (a 500, not a 400).
+ */
+const RFC3339_TIMESTAMP =
+  /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/** A timestamp a client sends: a real date and time, read alike by JavaScript and Postgres. */
+export function IsTimestamp(): PropertyDecorator {
+  return applyDecorators(
+    Matches(RFC3339_TIMESTAMP, {
+      message: '$property must be an RFC 3339 timestamp, like 2026-01-31T09:30:00Z',
+    }),
+    IsISO8601({ strict: true }),
+  );
 }

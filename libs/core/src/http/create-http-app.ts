@@ -75,9 +75,10 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
     });
     done(unsupported, undefined);
   });
+  // Node's own Host check answers an empty 400; the onRequest hook checks it instead.
+  (fastify.server as { requireHostHeader?: boolean }).requireHostHeader = false;
   // Security headers first, so a handler can still override one; then the request context,
   // which gives code without the request (logs, the outbox) its id: see request-context.ts.
-  (fastify.server as { requireHostHeader?: boolean }).requireHostHeader = false;
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(security);
     runInRequestContext(request.id, () => done(missingHostError(request)));

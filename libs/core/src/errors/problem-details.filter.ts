@@ -13,7 +13,7 @@ import { DomainError, type ErrorKind, type FieldError } from './domain-error';
 import { PROBLEM_CONTENT_TYPE, problemType, type ProblemDto } from './problem';
 import { isDatabaseUnavailable } from './database-unavailable';
 
-interface Mapped {
+export interface Mapped {
   status: number;
   detail: string;
   code?: string;
@@ -50,7 +50,7 @@ export function statusOfKind(kind: ErrorKind): number {
   }
 }
 
-function mapError(error: unknown): Mapped {
+export function mapError(error: unknown): Mapped {
   if (error instanceof DomainError) {
     return {
       status: statusOfKind(error.kind),
@@ -110,15 +110,32 @@ function fastifyDetail(status: number, error: unknown): string {
   switch (status) {
     case 413:
       return 'The request body is larger than this endpoint accepts.';
+    case 414:
+      return 'A path segment is longer than this server accepts.';
     case 415:
       return 'This content type is not accepted here; send application/json.';
     case 400:
-      return error instanceof SyntaxError
-        ? 'The request body is not valid JSON.'
+      if (error instanceof SyntaxError) return 'The request body is not valid JSON.';
+      return (error as { code?: unknown }).code === 'FST_ERR_BAD_URL'
+        ? 'The URL is malformed (an invalid percent-encoding).'
         : 'The request is malformed.';
     default:
       return STATUS_CODES[status] ?? 'The request failed.';
   }
+}
+
+/** The problem+json body of an answer; `url` without its query is the `instance`. */
+export function problemBody(mapped: Mapped, url: string, requestId: string): ProblemDto {
+  return {
+    type: problemType(mapped.code),
+    title: STATUS_CODES[mapped.status] ?? 'Error',
+    status: mapped.status,
+    detail: mapped.detail,
+    instance: url.split('?')[0] ?? url,
+    requestId,
+    ...(mapped.code ? { code: mapped.code } : {}),
+    ...(mapped.errors ? { errors: mapped.errors } : {}),
+  };
 }
 
 /** Turns every error into an RFC 9457 `application/problem+json` response. */
@@ -162,16 +179,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       this.logger.warn({ err: error, requestId: request.id }, 'dependency unavailable');
     }
 
-    const body: ProblemDto = {
-      type: problemType(mapped.code),
-      title: STATUS_CODES[mapped.status] ?? 'Error',
-      status: mapped.status,
-      detail: mapped.detail,
-      instance: request.url.split('?')[0],
-      requestId: String(request.id),
-      ...(mapped.code ? { code: mapped.code } : {}),
-      ...(mapped.errors ? { errors: mapped.errors } : {}),
-    };
+    const body = problemBody(mapped, request.url, String(request.id));
     if (reply.sent) return;
     for (const [name, value] of Object.entries(mapped.headers ?? {}))
       void reply.header(name, value);

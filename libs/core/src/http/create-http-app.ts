@@ -7,6 +7,8 @@ import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { createAccessLogger, createNestProcessLogger } from '../logging/logger-options';
 import { documentResponseHeaders } from './api-problems.decorator';
+import { clientErrorHandler, frameworkErrorHandler, missingHostError } from './early-errors';
+import { BodyTooComplexError, checkRequestText, exceededJsonLimit } from './input-limits';
 import { runInRequestContext } from './request-context';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { RouteTable } from './route-table';
@@ -21,6 +23,20 @@ import { createValidationPipe } from './validation';
 export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplication> {
   const env = parseEnv();
   const routes = new RouteTable();
+  const security = securityHeaders({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: [`'self'`],
+        // Swagger UI ships inline styles and an inline init script.
+        styleSrc: [`'self'`, `'unsafe-inline'`],
+        scriptSrc: [`'self'`, `'unsafe-inline'`],
+        imgSrc: [`'self'`, 'data:'],
+        // TLS ends at the load balancer; upgrading would break Swagger UI on plain-HTTP hosts.
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  const accessLog = createAccessLogger(env.app.logLevel);
   const adapter = new FastifyAdapter({
     bodyLimit: env.app.bodyLimitBytes,
     trustProxy:
@@ -44,12 +60,24 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
     },
     // Keel registers no Nest middleware: what runs on every request is a Fastify hook.
     skipMiddie: true,
+    frameworkErrors: frameworkErrorHandler(security),
+    clientErrorHandler: clientErrorHandler(accessLog),
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
   // JSON is the only body type accepted, except on upload routes marked `@StreamedBody()`,
   // which read the request stream themselves (no size limit applies to it here).
   fastify.removeContentTypeParser(['text/plain']);
+  // JSON is measured before it is parsed: see input-limits.ts. The default parser stays for
+  // the parsing itself (it refuses `__proto__` and `constructor.prototype` keys).
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    const exceeded = exceededJsonLimit(text);
+    if (exceeded === undefined) void parseJson(request, text, done);
+    else done(new BodyTooComplexError(exceeded), undefined);
+  });
   fastify.addContentTypeParser(STREAMED_BODY_TYPES, (request, _payload, done) => {
     if ((request.routeOptions.config as { streamedBody?: boolean }).streamedBody) {
       done(null, undefined);
@@ -61,27 +89,18 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
     });
     done(unsupported, undefined);
   });
-  const security = securityHeaders({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: [`'self'`],
-        // Swagger UI ships inline styles and an inline init script.
-        styleSrc: [`'self'`, `'unsafe-inline'`],
-        scriptSrc: [`'self'`, `'unsafe-inline'`],
-        imgSrc: [`'self'`, 'data:'],
-        // TLS ends at the load balancer; upgrading would break Swagger UI on plain-HTTP hosts.
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
+  // Node's own Host check answers an empty 400; the onRequest hook checks it instead.
+  (fastify.server as { requireHostHeader?: boolean }).requireHostHeader = false;
   // Security headers first, so a handler can still override one; then the request context,
   // which gives code without the request (logs, the outbox) its id: see request-context.ts.
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(security);
-    runInRequestContext(request.id, done);
+    runInRequestContext(request.id, () => done(missingHostError(request)));
   });
+  // Every string that enters, in the body, the query or the path, is checked here once,
+  // before any validator or query sees it.
   fastify.addHook('preValidation', (request, _reply, done) =>
-    runInRequestContext(request.id, done),
+    runInRequestContext(request.id, () => done(checkRequestText(request))),
   );
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
@@ -100,7 +119,6 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
   app.flushLogs();
   // The access line is a Fastify hook, not an interceptor: interceptors never see requests
   // that a guard refuses, that match no route, or whose body fails to parse.
-  const accessLog = createAccessLogger(env.app.logLevel);
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     const line = {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ValidationFailedError } from '../errors/domain-error';
 import { decodeCursor, encodeCursor, toPage } from './pagination';
 
@@ -21,6 +22,53 @@ describe('cursors', () => {
     ['an object', Buffer.from('{"a":1}').toString('base64url')],
   ])('rejects %s with a validation error', (_name, cursor) => {
     expect(() => decodeCursor(cursor, ['uuid'])).toThrow(ValidationFailedError);
+  });
+
+  it.each([
+    '1',
+    'x 1',
+    '2020-02-30',
+    '2020-02-30T00:00:00.000Z',
+    '2021-02-29T00:00:00.000Z',
+    '+275760-09-13T00:00:00.000Z',
+    '-000001-01-01T00:00:00.000Z',
+    '0000-01-01T00:00:00.000Z',
+    '2026-01-01T00:00:00Z',
+  ])('rejects the timestamp %p, which Postgres would refuse or read otherwise', (value) => {
+    expect(() => decodeCursor(encodeCursor([value]), ['timestamp'])).toThrow(ValidationFailedError);
+  });
+
+  it('accepts every timestamp an item can have, and only the form toISOString writes', () => {
+    const dates = fc.date({
+      min: new Date('0001-01-01T00:00:00.000Z'),
+      max: new Date('9999-12-31T23:59:59.999Z'),
+      noInvalidDate: true,
+    });
+    fc.assert(
+      fc.property(dates, (date) => {
+        const value = date.toISOString();
+        expect(decodeCursor(encodeCursor([value]), ['timestamp'])).toEqual([value]);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.string(), (value) => {
+        let accepted: boolean;
+        try {
+          decodeCursor(encodeCursor([value]), ['timestamp']);
+          accepted = true;
+        } catch (error) {
+          expect(error).toBeInstanceOf(ValidationFailedError);
+          accepted = false;
+        }
+        if (accepted) expect(new Date(value).toISOString()).toBe(value);
+      }),
+    );
+  });
+
+  it('rejects strings Postgres cannot store', () => {
+    for (const value of ['a\u0000', '\ud800']) {
+      expect(() => decodeCursor(encodeCursor([value]), ['string'])).toThrow(ValidationFailedError);
+    }
   });
 
   it('builds a page and a cursor only when more rows exist', () => {

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ValidationFailedError } from '../errors/domain-error';
+import { isAcceptableText } from '../http/input-limits';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -54,16 +55,32 @@ export function decodeCursor(
     const kind = kinds[i];
     const ok =
       (kind === 'number' && typeof value === 'number' && Number.isFinite(value)) ||
-      (kind === 'string' && typeof value === 'string' && value.length <= 1000) ||
+      (kind === 'string' &&
+        typeof value === 'string' &&
+        value.length <= 1000 &&
+        isAcceptableText(value)) ||
       (kind === 'uuid' &&
         typeof value === 'string' &&
         /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) ||
-      (kind === 'timestamp' && typeof value === 'string' && !Number.isNaN(Date.parse(value))) ||
+      (kind === 'timestamp' && typeof value === 'string' && isCursorTimestamp(value)) ||
       // A Postgres bigint, kept as a string of digits.
       (kind === 'bigint' && typeof value === 'string' && /^\d{1,18}$/.test(value));
     if (!ok) throw invalid();
     return value;
   });
+}
+
+/**
+ * Exactly what `toISOString()` writes for a year from 1 to 9999 (Postgres has no year 0). `Date.parse` alone accepts
+ * `"1"`, `"x 1"`, `"2020-02-30"` and years Postgres cannot store, which its cast then refuses.
+ */
+const ISO_TIMESTAMP = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function isCursorTimestamp(value: string): boolean {
+  if (!ISO_TIMESTAMP.test(value)) return false;
+  const time = Date.parse(value);
+  // A day past the month's end (2020-02-30) parses, into another day.
+  return !Number.isNaN(time) && new Date(time).toISOString() === value;
 }
 
 /** Builds a page from `limit + 1` fetched rows: the extra row only says there is more. */

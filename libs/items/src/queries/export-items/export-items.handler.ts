@@ -1,9 +1,10 @@
-import { encodeCursor } from '@keel/core';
-import { StreamableFile } from '@nestjs/common';
+import { currentRequestId, encodeCursor } from '@keel/core';
+import { Logger, StreamableFile } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { mapItem, type ItemResponseDto } from '../../dto/item.dto';
+import type { Item } from '../../entities/item.entity';
 import { itemCursorValues, itemPageQuery } from '../list-items/item-page';
 import { ExportItemsQuery, type ExportFormat } from './export-items.query';
 
@@ -40,29 +41,40 @@ function line(item: ItemResponseDto, format: ExportFormat): string {
  */
 @QueryHandler(ExportItemsQuery)
 export class ExportItemsHandler implements IQueryHandler<ExportItemsQuery> {
+  private readonly logger = new Logger('ExportItems');
+
   constructor(private readonly dataSource: DataSource) {}
 
-  execute({ format, sort, q }: ExportItemsQuery): Promise<StreamableFile> {
+  async execute({ format, sort, q }: ExportItemsQuery): Promise<StreamableFile> {
     const manager = this.dataSource.manager;
+    const batch = (cursor: string | undefined) =>
+      itemPageQuery(manager, { limit: BATCH - 1, sort, cursor, q }).getMany();
+    const text = (rows: Item[]) => rows.map((row) => line(mapItem(row), format)).join('');
+    // The first batch is read and written out before the status line goes out: whatever can
+    // fail on the request itself (its query, the database, a row) is answered with an error.
+    const first = await batch(undefined);
+    const head = `${format === 'csv' ? `${CSV_COLUMNS.join(',')}\r\n` : ''}${text(first)}`;
     async function* lines(): AsyncGenerator<string> {
-      if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
-      let cursor: string | undefined;
+      yield head;
+      let rows = first;
       for (;;) {
-        const rows = await itemPageQuery(manager, { limit: BATCH - 1, sort, cursor, q }).getMany();
-        if (rows.length === 0) return;
-        yield rows.map((row) => line(mapItem(row), format)).join('');
-        if (rows.length < BATCH) return;
         const last = rows[rows.length - 1];
-        if (!last) return;
-        cursor = encodeCursor(itemCursorValues(last, sort));
+        if (rows.length < BATCH || !last) return;
+        rows = await batch(encodeCursor(itemCursorValues(last, sort)));
+        if (rows.length > 0) yield text(rows);
       }
     }
     const stream = Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 });
-    return Promise.resolve(
-      new StreamableFile(stream, {
-        type: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
-        disposition: `attachment; filename="items.${format}"`,
-      }),
+    const requestId = currentRequestId();
+    // Once the 200 is out, a failure can only cut the download short: the response is
+    // destroyed (an unterminated chunked body, which clients report as incomplete, rather than
+    // a truncated file that looks whole), and logged here, as Fastify's logger is off.
+    stream.once('error', (err) =>
+      this.logger.error({ err, requestId }, 'export failed after the response began'),
     );
+    return new StreamableFile(stream, {
+      type: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
+      disposition: `attachment; filename="items.${format}"`,
+    });
   }
 }

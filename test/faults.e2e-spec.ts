@@ -107,6 +107,7 @@ describe('clients that stall', () => {
     // The request timeout (1.5 s), checked every second.
     expect(performance.now() - started).toBeLessThan(6_000);
     expect(response).toMatch(/^HTTP\/1\.1 408 /);
+    expect(response).toMatch(/\r\ncontent-type: application\/problem\+json/i);
   });
 
   it('lose a connection that sends its headers slowly, with a 408', async () => {
@@ -120,6 +121,7 @@ describe('clients that stall', () => {
       const response = await answer;
       expect(performance.now() - started).toBeLessThan(6_000);
       expect(response).toMatch(/^HTTP\/1\.1 408 /);
+      expect(response).toMatch(/\r\ncontent-type: application\/problem\+json/i);
     } finally {
       clearInterval(drip);
     }

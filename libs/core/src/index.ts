@@ -26,6 +26,7 @@ export * from './cache/response-cache.interceptor';
 export * from './http/request-context';
 export * from './lifecycle/shutdown';
 export * from './lifecycle/http-drain';
+export * from './http/reachable-urls';
 export * from './lifecycle/start-failure';
 export { createNestProcessLogger, createProcessLogger } from './logging/logger-options';
 export * from './http/request-deadline.interceptor';

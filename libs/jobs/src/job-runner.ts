@@ -149,8 +149,10 @@ export class JobRunner {
     state: 'succeeded' | 'failed',
     changes: QueryDeepPartialEntity<Job>,
   ): Promise<void> {
-    await this.outbox.transaction((tx) => transitionJob(tx, id, ['running'], state, changes));
-    await this.uploads.delete(id);
+    await this.outbox.transaction(async (tx) => {
+      await transitionJob(tx, id, ['running'], state, changes);
+      await this.uploads.delete(id, tx);
+    });
   }
 
   private async requeue(id: string, reason: string): Promise<void> {

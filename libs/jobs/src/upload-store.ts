@@ -1,6 +1,6 @@
 import { DomainError } from '@keel/core';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 /** Uploads are stored in pieces of this size, so a reader can start at any byte offset. */
 export const UPLOAD_PIECE_BYTES = 1 << 20;
@@ -76,8 +76,9 @@ export class UploadStore {
     }
   }
 
-  async delete(jobId: string): Promise<void> {
-    await this.dataSource.query('DELETE FROM job_uploads WHERE job_id = $1', [jobId]);
+  /** With `manager`, inside that transaction: a job that ends then never keeps its upload. */
+  async delete(jobId: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.query('DELETE FROM job_uploads WHERE job_id = $1', [jobId]);
   }
 
   /** Pieces of uploads that never became a job (the receiving process died mid-upload). */

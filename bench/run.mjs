@@ -59,13 +59,16 @@ if (profiles.includes('full') && !fullAvailable) {
 }
 if (selected.length === 0) throw new Error(`no scenario ${wanted.join(', ')}`);
 
-/** The scenarios the database references serve: the item read and the create. */
+/** The scenarios the database references serve: the item read, the create, the mix. */
 const DB_SCENARIOS = [1, 2, 4, 6];
 const started = Date.now();
 const log = (text) =>
   process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${text}\n`);
 
-/** A reference server in its own process: `script` with the port and `args`, on `env`. */
+/**
+ * A reference server in its own process: `script` with the port and `args`, on `env`. Listed
+ * in `references` at once, so it is stopped at the end whatever fails after it.
+ */
 async function startReference(label, script, args = [], env = {}) {
   const port = await freePort();
   const child = fork(script, [String(port), ...args], {
@@ -77,7 +80,7 @@ async function startReference(label, script, args = [], env = {}) {
     child.once('exit', (code) => reject(new Error(`${label} exited ${code}`)));
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  return {
+  const reference = {
     label,
     base: `http://127.0.0.1:${port}`,
     rssMb: () => processTreeRss(child.pid),
@@ -86,6 +89,8 @@ async function startReference(label, script, args = [], env = {}) {
       await exited;
     },
   };
+  references.push(reference);
+  return reference;
 }
 
 /**
@@ -181,10 +186,8 @@ try {
   const reference = (script) => join('bench', 'reference', script);
   const nodeRef = await startReference('node:http', reference('node-http.mjs'), [bodiesFile]);
   const fastifyRef = await startReference('Fastify', reference('fastify.mjs'), [bodiesFile]);
-  references.push(nodeRef, fastifyRef);
   // On Keel's full-profile database and data, with Keel's JWT secret: they need Postgres and
-  // Redis, so the embedded profile alone runs without them. They serve the item read and the
-  // create only (scenarios 1, 2, 4, 6).
+  // Redis, so the embedded profile alone runs without them (DB_SCENARIOS only).
   const dbRefs = [];
   if (datas.full) {
     const env = {
@@ -195,11 +198,8 @@ try {
       NODE_ENV: 'production',
     };
     const nest = compileNestReference(tmp);
-    dbRefs.push(
-      await startReference('usual Nest', nest, [], env),
-      await startReference('raw pg', reference('raw-pg.mjs'), [], env),
-    );
-    references.push(...dbRefs);
+    dbRefs.push(await startReference('usual Nest', nest, [], env));
+    dbRefs.push(await startReference('raw pg', reference('raw-pg.mjs'), [], env));
   } else {
     log('the usual Nest app and raw pg need the full profile (Postgres, Redis): skipped');
   }

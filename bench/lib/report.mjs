@@ -141,7 +141,7 @@ export function markdown(rows, checks, meta) {
     `Of node:http: req/s against bare \`node:http\` in the same scenario; for 7, two workers against one process. ` +
       `Keel ÷ X: Keel's req/s over reference X's in the same scenario (– where X does not serve the scenario or did not run: ` +
       `the usual Nest app and raw pg run in the full profile only and serve the item read, the create and the mix). ` +
-      `Cache hits: share of X-Cache: HIT among the answers (Keel sends the header; – where none did). ${meta.conditions}`,
+      `Cache hits: share of X-Cache: HIT among the answers (Keel and the usual Nest app's CacheInterceptor send the header; – where none did). ${meta.conditions}`,
     '',
     '| Target | Measured | |',
     '|---|--:|---|',

@@ -1,18 +1,21 @@
 // The load suite: Keel (embedded and full profile) against bare node:http and Fastify servers
-// answering the same bodies, in one run. See bench/README.md.
+// answering the same bodies, and (full profile) against the usual Nest app and a raw `pg`
+// server on the same database, in one run. See bench/README.md.
 //
 //   npm run bench                                     every scenario, both profiles
 //   npm run bench -- --scenario 1 --duration 5        one scenario (repeat or comma-separate)
 //
 // Options: --scenario N, --duration S (2), --rounds R (3), --warmup S (1), --connections C (64),
-// --rows N (100000), --profiles embedded,full, --out DIR (bench/results), --no-readme.
+// --rows N (100000), --profiles embedded,full, --out DIR (bench/results), --no-readme,
+// --generator wrk|autocannon (wrk when installed).
 // The full profile runs when DATABASE_URL and REDIS_URL are set (RABBITMQ_URL is used if set);
 // it creates its own database and Redis key prefix and drops them afterwards.
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import ts from 'typescript';
 import {
   closeConnections,
   createData,
@@ -21,6 +24,7 @@ import {
   processTreeRss,
   startKeel,
 } from './lib/keel.mjs';
+import { defaultGenerator } from './lib/load.mjs';
 import { checkTargets, markdown, summarize, svgChart } from './lib/report.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { KEEL_ENV, contextFor, measure, seed } from './lib/setup.mjs';
@@ -36,8 +40,11 @@ const { values: args } = parseArgs({
     profiles: { type: 'string' },
     out: { type: 'string', default: 'bench/results' },
     'no-readme': { type: 'boolean', default: false },
+    generator: { type: 'string', default: defaultGenerator() },
   },
 });
+const { generator } = args;
+if (!['wrk', 'autocannon'].includes(generator)) throw new Error(`no generator ${generator}`);
 const duration = Number(args.duration);
 const rounds = Number(args.rounds);
 const warmup = Number(args.warmup);
@@ -52,22 +59,28 @@ if (profiles.includes('full') && !fullAvailable) {
 }
 if (selected.length === 0) throw new Error(`no scenario ${wanted.join(', ')}`);
 
+/** The scenarios the database references serve: the item read, the create, the mix. */
+const DB_SCENARIOS = [1, 2, 4, 6];
 const started = Date.now();
 const log = (text) =>
   process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${text}\n`);
 
-/** A reference server in its own process, answering the bodies Keel answered. */
-async function startReference(label, script, bodiesFile) {
+/**
+ * A reference server in its own process: `script` with the port and `args`, on `env`. Listed
+ * in `references` at once, so it is stopped at the end whatever fails after it.
+ */
+async function startReference(label, script, args = [], env = {}) {
   const port = await freePort();
-  const child = fork(join('bench', 'reference', script), [String(port), bodiesFile], {
+  const child = fork(script, [String(port), ...args], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
   });
   await new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`${label} exited ${code}`)));
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  return {
+  const reference = {
     label,
     base: `http://127.0.0.1:${port}`,
     rssMb: () => processTreeRss(child.pid),
@@ -76,6 +89,29 @@ async function startReference(label, script, bodiesFile) {
       await exited;
     },
   };
+  references.push(reference);
+  return reference;
+}
+
+/**
+ * The usual Nest app (bench/reference/nest-usual/main.ts), compiled to CommonJS in `dir` with
+ * decorator metadata as Nest's build emits it; it finds its packages through NODE_PATH.
+ */
+function compileNestReference(dir) {
+  const source = readFileSync(join('bench', 'reference', 'nest-usual', 'main.ts'), 'utf8');
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: {
+      module: ts.ModuleKind.CommonJS,
+      target: ts.ScriptTarget.ES2023,
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+      useDefineForClassFields: false,
+      esModuleInterop: true,
+    },
+  });
+  const file = join(dir, 'nest-usual.cjs');
+  writeFileSync(file, outputText);
+  return file;
 }
 
 /**
@@ -86,13 +122,14 @@ async function compare(scenario, name, servers) {
   const runs = [];
   for (const server of servers) {
     log(`${scenario.id} ${name}: warm-up ${server.label}`);
-    await measure(server.target, scenario, server.ctx, { seconds: warmup, connections });
+    await measure(server.target, scenario, server.ctx, { seconds: warmup, connections, generator });
   }
   for (let round = 1; round <= rounds; round++) {
     for (const server of servers) {
       const run = await measure(server.target, scenario, server.ctx, {
         seconds: duration,
         connections,
+        generator,
       });
       log(
         `${scenario.id} ${name}: ${server.label} round ${round}: ${Math.round(run.rps)} req/s, p99 ${run.p99} ms`,
@@ -146,26 +183,48 @@ try {
   };
   const bodiesFile = join(tmp, 'bodies.json');
   writeFileSync(bodiesFile, JSON.stringify(bodies));
-  const nodeRef = await startReference('node:http', 'node-http.mjs', bodiesFile);
-  const fastifyRef = await startReference('Fastify', 'fastify.mjs', bodiesFile);
-  references.push(nodeRef, fastifyRef);
+  const reference = (script) => join('bench', 'reference', script);
+  const nodeRef = await startReference('node:http', reference('node-http.mjs'), [bodiesFile]);
+  const fastifyRef = await startReference('Fastify', reference('fastify.mjs'), [bodiesFile]);
+  // On Keel's full-profile database and data, with Keel's JWT secret: they need Postgres and
+  // Redis, so the embedded profile alone runs without them (DB_SCENARIOS only).
+  const dbRefs = [];
+  if (datas.full) {
+    const env = {
+      DATABASE_URL: datas.full.database.url,
+      JWT_SECRET: KEEL_ENV.JWT_SECRET,
+      CACHE_NAMESPACE: `${datas.full.keyPrefix}nest-usual`,
+      NODE_PATH: resolve('node_modules'),
+      NODE_ENV: 'production',
+    };
+    const nest = compileNestReference(tmp);
+    dbRefs.push(await startReference('usual Nest', nest, [], env));
+    dbRefs.push(await startReference('raw pg', reference('raw-pg.mjs'), [], env));
+  } else {
+    log('the usual Nest app and raw pg need the full profile (Postgres, Redis): skipped');
+  }
 
   const runs = [];
   for (const scenario of selected.filter((s) => !s.of)) {
-    // Keel and the references alternate: Keel full, node:http, Keel embedded, Fastify.
     const keelServers = profiles.map((profile) => ({
       label: `Keel ${profile}`,
       target: keels[profile],
       ctx: contextFor(seeds[profile]),
       baseline: 'node:http',
     }));
-    const refServers = [nodeRef, fastifyRef].map((ref) => ({
+    const served = [nodeRef, fastifyRef, ...(DB_SCENARIOS.includes(scenario.id) ? dbRefs : [])];
+    const refServers = served.map((ref) => ({
       label: ref.label,
       target: ref,
-      ctx: contextFor(firstSeed),
+      // The database references read the full profile's data; each server walks its own ids.
+      ctx: contextFor(dbRefs.includes(ref) ? seeds.full : firstSeed),
       baseline: 'node:http',
     }));
-    const servers = [0, 1].flatMap((i) => [keelServers[i], refServers[i]]).filter(Boolean);
+    // Keel and the references alternate, so drift of the machine touches each alike.
+    const servers = refServers
+      .flatMap((ref, i) => [keelServers[i], ref])
+      .concat(keelServers.slice(refServers.length))
+      .filter(Boolean);
     runs.push(...(await compare(scenario, scenario.name, servers)));
   }
 
@@ -191,9 +250,10 @@ try {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const loginRows = summary.filter((r) => r.scenario === '5' && r.server.startsWith('Keel'));
   const meta = {
+    generator,
     conditions:
       `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${availableParallelism()} × ${cpu}; ` +
-      `autocannon, ${connections} connections, ${rounds} × ${duration} s per server after a ${warmup} s warm-up, medians; ` +
+      `${generator === 'wrk' ? 'wrk -t1' : 'autocannon (own process)'}, ${connections} connections, ${rounds} × ${duration} s per server after a ${warmup} s warm-up, medians; ` +
       `${rows.toLocaleString('en-US')} seeded items.`,
   };
   const table = markdown(summary, checks, meta);

@@ -1,13 +1,14 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
  * The load suite itself, shortened: every scenario runs once for a second against the built
- * API (and, in the full profile, against Postgres and Redis and with two cluster workers), so
- * a scenario that breaks (a wrong cursor, a refused token, a reference that stops answering)
- * fails here rather than in the next benchmark run.
+ * API (and, in the full profile, against Postgres and Redis, the usual Nest app, the raw `pg`
+ * server and two cluster workers), so a scenario that breaks (a wrong cursor, a refused token,
+ * a reference that stops answering) fails here rather than in the next benchmark run. The load
+ * generator is wrk where installed, else autocannon in a child process; both are run.
  */
 interface SummaryRow {
   scenario: string;
@@ -16,11 +17,28 @@ interface SummaryRow {
   errors: number;
   non2xx: number;
   ratio?: number;
+  vs?: Record<string, number>;
+  hitRatio?: number;
   rssMb: number;
 }
 
 const ROOT = join(__dirname, '..');
 const full = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+const SHORT = ['--rows', '300', '--duration', '1', '--rounds', '1', '--warmup', '0.5'];
+
+function runNode(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 function runBench(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -40,18 +58,36 @@ describe('bench/run.mjs', () => {
 
   it('loads Keel and the reference servers in every scenario without an error', async () => {
     const { code, stderr } = await runBench([
-      ...['--rows', '300', '--duration', '1', '--rounds', '1', '--warmup', '0.5'],
+      ...SHORT,
       ...['--connections', '16', '--out', out, '--no-readme'],
     ]);
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
 
-    const { summary } = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as {
+    const { meta, summary } = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as {
+      meta: { generator: string };
       summary: SummaryRow[];
     };
+    const wrk = spawnSync('wrk', ['--version']).error === undefined;
+    expect(meta.generator).toBe(wrk ? 'wrk' : 'autocannon');
     const keels = full ? ['Keel full', 'Keel embedded'] : ['Keel embedded'];
+    // The usual Nest app and raw pg need Postgres: full profile only, item read, create, mix.
+    const dbRefs = full ? ['usual Nest', 'raw pg'] : [];
     for (const scenario of ['1', '2', '3', '4', '5', '6']) {
       const servers = summary.filter((r) => r.scenario === scenario).map((r) => r.server);
-      expect(servers.sort()).toEqual([...keels, 'node:http', 'Fastify'].sort());
+      const refs = ['3', '5'].includes(scenario) ? [] : dbRefs;
+      expect(servers.sort()).toEqual([...keels, 'node:http', 'Fastify', ...refs].sort());
+    }
+    for (const row of summary.filter((r) => ['1', '2', '4', '6'].includes(r.scenario))) {
+      if (row.server.startsWith('Keel')) {
+        expect(Object.keys(row.vs ?? {}).sort()).toEqual(
+          ['node:http', 'Fastify', ...dbRefs].sort(),
+        );
+      }
+    }
+    // The generator counts X-Cache: every hot read of scenario 1 is a hit once warm.
+    for (const server of [...keels, ...dbRefs.slice(0, 1)]) {
+      const row = summary.find((r) => r.scenario === '1' && r.server === server);
+      expect({ server, hits: (row?.hitRatio ?? 0) > 0.9 }).toEqual({ server, hits: true });
     }
     const clusterRows = summary.filter((r) => r.scenario.startsWith('7'));
     expect(clusterRows.map((r) => r.server)).toEqual(
@@ -73,4 +109,51 @@ describe('bench/run.mjs', () => {
     expect(table).toContain('| Target | Measured | |');
     expect(readFileSync(join(out, 'latest.svg'), 'utf8')).toMatch(/^<svg [^>]*>/);
   }, 300_000);
+
+  it('runs autocannon in a process of its own when asked (as where wrk is missing)', async () => {
+    const dir = join(out, 'autocannon');
+    const { code, stderr } = await runBench([
+      ...[...SHORT, '--profiles', 'embedded', '--scenario', '1,4', '--generator', 'autocannon'],
+      ...['--connections', '16', '--out', dir, '--no-readme'],
+    ]);
+    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    const { meta, summary } = JSON.parse(readFileSync(join(dir, 'scenario-1-4.json'), 'utf8')) as {
+      meta: { generator: string };
+      summary: SummaryRow[];
+    };
+    expect(meta.generator).toBe('autocannon');
+    expect(summary.map((r) => `${r.scenario} ${r.server}`)).toEqual([
+      ...['1 Keel embedded', '1 node:http', '1 Fastify'],
+      ...['4 Keel embedded', '4 node:http', '4 Fastify'],
+    ]);
+    for (const row of summary) expect(row.errors + row.non2xx).toBe(0);
+    expect(summary[0].hitRatio).toBeGreaterThan(0.9);
+  }, 300_000);
+
+  it('never sends an id of the cache-miss scenario twice, within a run or across runs', async () => {
+    // The walk of scenario 2 over 1,000 seeded ids: 300 taken by a first run, then the rest.
+    const script = `
+      import { SCENARIOS } from './bench/lib/scenarios.mjs';
+      import { contextFor } from './bench/lib/setup.mjs';
+      const items = Array.from({ length: 1000 }, (_, i) => ({ id: 'id-' + i, createdAt: 't' }));
+      const ctx = contextFor({ users: [], items });
+      const miss = SCENARIOS.find((s) => s.id === 2);
+      const first = miss.requests(ctx).slice(0, 300).map((r) => r.path);
+      miss.walk(ctx).advance(300);
+      const second = miss.requests(ctx).map((r) => r.path);
+      console.log(JSON.stringify({ first, second, wrapped: miss.walk(ctx).wrapped() }));`;
+    const { code, stdout, stderr } = await runNode(['--input-type=module', '-e', script]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const { first, second, wrapped } = JSON.parse(stdout) as {
+      first: string[];
+      second: string[];
+      wrapped: boolean;
+    };
+    const all = [...first, ...second];
+    expect({ sent: all.length, distinct: new Set(all).size, wrapped }).toEqual({
+      sent: 900, // the 100 hot ids are not among them
+      distinct: 900,
+      wrapped: false,
+    });
+  });
 });

@@ -1,10 +1,13 @@
 // What every load script needs before it measures: Keel's settings, users, seeded items,
 // and the per-server request context.
-import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ADMIN, expectJson, startKeel, watchRss } from './keel.mjs';
-import { cycle } from './scenarios.mjs';
+import { defaultGenerator, load, writeRequests } from './load.mjs';
+import { unread } from './scenarios.mjs';
 
 /** Keel as it runs in production, with the login limits raised so scenario 5 can run. */
 export const KEEL_ENV = {
@@ -12,6 +15,8 @@ export const KEEL_ENV = {
   JWT_SECRET: randomBytes(32).toString('hex'),
   AUTH_RATE_LIMIT_PER_IP: '1000000',
   AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000',
+  // The seeded users' tokens must outlive a full run (about ten minutes).
+  JWT_ACCESS_TTL_SECONDS: '3600',
 };
 const USERS = 8;
 function* csv(count) {
@@ -84,28 +89,41 @@ export function contextFor({ users, items }) {
   const cursors = deep.map((item) =>
     Buffer.from(JSON.stringify(['-createdAt', item.createdAt, item.id])).toString('base64url'),
   );
-  return { users, hotIds, coldIds: cycle(coldIds), deepCursors: cycle(cursors) };
+  return { users, hotIds, coldIds: unread(coldIds), deepCursors: unread(cursors) };
 }
 
-/** One autocannon run of `seconds` against `target`; the server's RSS is sampled meanwhile. */
-export async function measure(target, scenario, ctx, { seconds, connections }) {
+/**
+ * One load run of `seconds` against `target` by `generator` (bench/lib/load.mjs), in its own
+ * process; the server's RSS is sampled meanwhile. `hitRatio` is the share of X-Cache: HIT
+ * among the answers that carried the header (undefined when none did).
+ */
+export async function measure(target, scenario, ctx, options) {
+  const { seconds, connections, generator = defaultGenerator() } = options;
+  const dir = mkdtempSync(join(tmpdir(), 'keel-bench-load-'));
+  const file = join(dir, 'requests.tsv');
+  writeRequests(file, scenario.requests(ctx));
   const stopRss = watchRss(target.rssMb);
-  const result = await autocannon({
-    url: target.base,
-    connections,
-    duration: seconds,
-    requests: scenario.requests(ctx),
-  });
-  const rss = stopRss();
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    max: result.latency.max,
-    errors: result.errors,
-    non2xx: result.non2xx,
-    rssMb: rss.largest,
-    rssTotalMb: rss.total,
-    wrapped: scenario.wrapped?.(ctx) ?? false,
-  };
+  try {
+    const result = await load(generator, { base: target.base, file, seconds, connections });
+    const rss = stopRss();
+    scenario.walk?.(ctx).advance(result.sent);
+    const answered = result.hits + result.misses;
+    return {
+      rps: result.rps,
+      p50: result.p50,
+      p99: result.p99,
+      max: result.max,
+      errors: result.errors,
+      non2xx: result.non2xx,
+      hits: result.hits,
+      misses: result.misses,
+      hitRatio: answered > 0 ? result.hits / answered : undefined,
+      rssMb: rss.largest,
+      rssTotalMb: rss.total,
+      wrapped: scenario.walk?.(ctx).wrapped() ?? false,
+    };
+  } finally {
+    stopRss();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

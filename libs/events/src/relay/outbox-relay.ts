@@ -16,11 +16,14 @@ const BATCH = 100;
 /** The slow path: rows written by other processes, and retries. A local commit wakes the relay at once. */
 const POLL_MS = 1_000;
 const MAX_BACKOFF_MS = 30_000;
+/** Longest wait for one publish's confirm. */
+const PUBLISH_TIMEOUT_MS = 5_000;
 /**
- * A claim's lease. The relay stops publishing at half of it, so another relay only takes
- * over rows whose claimant died (it then waits out the rest of the lease).
+ * A claim's lease: how long a relay that died mid-batch delays the next one. The relay starts
+ * no publish past half of it, and a publish takes at most PUBLISH_TIMEOUT_MS, so a live
+ * relay always ends its claim before the lease does.
  */
-const LEASE_SECONDS = 30;
+const LEASE_SECONDS = 12;
 
 /**
  * Publishes outbox rows in stream order and marks them published, in three steps so that no
@@ -35,7 +38,10 @@ const LEASE_SECONDS = 30;
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
-  private readonly policy = new DependencyPolicy({ timeoutMs: 5_000, halfOpenAfterMs: 2_000 });
+  private readonly policy = new DependencyPolicy({
+    timeoutMs: PUBLISH_TIMEOUT_MS,
+    halfOpenAfterMs: 2_000,
+  });
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;

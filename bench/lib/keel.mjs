@@ -49,16 +49,18 @@ export async function createData(profile) {
 }
 
 /**
- * Starts the built API on `data` and waits until it is ready. `env` adds settings; several
- * processes may run on the same full-profile data, one at a time on embedded data.
+ * Starts the built API on `data` and waits until it is ready. `env` adds settings; `root` is
+ * the checkout whose `dist/` runs (another build, for bench/compare.mjs). Several processes
+ * may run on the same full-profile data, one at a time on embedded data.
  */
-export async function startKeel({ data, env = {}, stdout = 'ignore', nodeArgs = [] }) {
+export async function startKeel({ data, env = {}, stdout = 'ignore', nodeArgs = [], root = '.' }) {
   const port = await freePort();
   const inherited = { ...process.env };
   if (data.profile === 'embedded') {
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'RABBITMQ_URL']) delete inherited[name];
   }
   const child = spawn(process.execPath, [...nodeArgs, 'dist/apps/api/src/main.js'], {
+    cwd: root,
     env: {
       ...inherited,
       PORT: String(port),

@@ -1,10 +1,11 @@
-import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { appConfig, databaseConfig } from '@keel/core';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrate';
+import { Sql } from './sql';
 import { closeStuckConnections } from './stuck-connections';
 
 @Injectable()
@@ -23,7 +24,11 @@ class PrepareOnStart implements OnModuleInit {
 /** Tries to reach Postgres at start, one second apart, so a replica outlives a slow Postgres start. */
 export const DATABASE_START_ATTEMPTS = 10;
 
-/** The database connection for both profiles; migrations run at start unless RUN_MIGRATIONS=false. */
+/**
+ * The database connection for both profiles; migrations run at start unless RUN_MIGRATIONS=false.
+ * Global, like TypeORM's DataSource: every feature may use `Sql` for its hot paths.
+ */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -39,6 +44,7 @@ export const DATABASE_START_ATTEMPTS = 10;
       }),
     }),
   ],
-  providers: [PrepareOnStart],
+  providers: [PrepareOnStart, Sql],
+  exports: [Sql],
 })
 export class DatabaseModule {}

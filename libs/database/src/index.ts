@@ -5,3 +5,4 @@ export * from './migrations';
 export * from './idempotency/idempotency-key.entity';
 export * from './idempotency/idempotency';
 export * from './idempotency/idempotency.module';
+export * from './sql';

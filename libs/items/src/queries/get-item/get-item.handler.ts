@@ -1,18 +1,19 @@
+import { Sql, statement } from '@keel/database';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
-import { mapItem, type ItemResponseDto } from '../../dto/item.dto';
-import { Item } from '../../entities/item.entity';
+import { type ItemResponseDto } from '../../dto/item.dto';
 import { ItemNotFoundError } from '../../items.errors';
+import { ITEM_COLUMNS, itemFromRow, type ItemRow } from '../../item-row';
 import { GetItemQuery } from './get-item.query';
+
+const GET_ITEM = statement('items.get', `SELECT ${ITEM_COLUMNS} FROM items WHERE id = $1`);
 
 @QueryHandler(GetItemQuery)
 export class GetItemHandler implements IQueryHandler<GetItemQuery> {
-  constructor(@InjectRepository(Item) private readonly items: Repository<Item>) {}
+  constructor(private readonly sql: Sql) {}
 
   async execute({ itemId }: GetItemQuery): Promise<ItemResponseDto> {
-    const item = await this.items.findOneBy({ id: itemId });
-    if (!item) throw new ItemNotFoundError();
-    return mapItem(item);
+    const [row] = await this.sql.rows<ItemRow>(GET_ITEM, [itemId]);
+    if (!row) throw new ItemNotFoundError();
+    return itemFromRow(row);
   }
 }

@@ -43,6 +43,19 @@ export async function recordEvent(tx: EntityManager, event: NewEvent): Promise<v
   });
 }
 
+/**
+ * The outbox insert for one statement that changes an aggregate and records its event (a
+ * data-modifying CTE), so the change and the event still commit together. Its SELECT gives,
+ * in order: id, type, aggregate_type, aggregate_id, actor_id, request_id, data.
+ */
+export const OUTBOX_INSERT =
+  'INSERT INTO outbox (id, type, aggregate_type, aggregate_id, actor_id, request_id, data)';
+
+/** Writes a `timestamptz` in SQL exactly as `Date.prototype.toISOString()` does. */
+export function isoTimestampSql(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
 export function toIntegrationEvent(row: OutboxEvent): IntegrationEvent {
   return {
     id: row.id,

@@ -18,4 +18,12 @@ export class Outbox {
     this.relay.wake();
     return result;
   }
+
+  /**
+   * For a hot path that recorded its event in the same statement as its change (a
+   * data-modifying CTE inserting into `outbox`, see OUTBOX_INSERT): call once it returned.
+   */
+  recorded(): void {
+    this.relay.wake();
+  }
 }

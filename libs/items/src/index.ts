@@ -2,7 +2,6 @@ export * from './items.module';
 export * from './entities/item.entity';
 export * from './dto/item.dto';
 export * from './dto/list-items-query.dto';
-export * from './events/item.events';
 export * from './items.cache';
 export * from './items.errors';
 export * from './commands/create-item/create-item.command';

@@ -6,7 +6,6 @@ import { DeleteItemHandler } from './commands/delete-item/delete-item.handler';
 import { UpdateItemHandler } from './commands/update-item/update-item.handler';
 import { Item } from './entities/item.entity';
 import { ItemsController } from './items.controller';
-import { ItemsCacheListener } from './items-cache.listener';
 import { GetItemHandler } from './queries/get-item/get-item.handler';
 import { ListItemsHandler } from './queries/list-items/list-items.handler';
 import { ExportItemsHandler } from './queries/export-items/export-items.handler';
@@ -24,7 +23,6 @@ import { ItemParserPool } from './imports/parser-pool';
     GetItemHandler,
     ListItemsHandler,
     ExportItemsHandler,
-    ItemsCacheListener,
     StartImportHandler,
     ImportItemsJob,
     ItemParserPool,

@@ -1,9 +1,8 @@
 import { ResponseCache, assertVersion } from '@keel/core';
 import { Outbox, recordEvent } from '@keel/events';
-import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { mapItem } from '../../dto/item.dto';
 import { Item } from '../../entities/item.entity';
-import { ItemDeletedEvent } from '../../events/item.events';
 import { ITEMS_LIST_TAG, itemTag } from '../../items.cache';
 import { findItemToModify } from '../find-item-to-modify';
 import { DeleteItemCommand } from './delete-item.command';
@@ -13,7 +12,6 @@ export class DeleteItemHandler implements ICommandHandler<DeleteItemCommand> {
   constructor(
     private readonly outbox: Outbox,
     private readonly cache: ResponseCache,
-    private readonly eventBus: EventBus,
   ) {}
 
   async execute({ actor, itemId, precondition }: DeleteItemCommand): Promise<void> {
@@ -31,6 +29,5 @@ export class DeleteItemHandler implements ICommandHandler<DeleteItemCommand> {
       return current.id;
     });
     await this.cache.invalidate([itemTag(id), ITEMS_LIST_TAG]);
-    this.eventBus.publish(new ItemDeletedEvent(id, actor.id));
   }
 }

@@ -1,9 +1,8 @@
 import { ResponseCache, assertVersion } from '@keel/core';
 import { Outbox, recordEvent } from '@keel/events';
-import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { mapItem, normalizePrice, type ItemResponseDto } from '../../dto/item.dto';
 import { Item } from '../../entities/item.entity';
-import { ItemUpdatedEvent } from '../../events/item.events';
 import { ITEMS_LIST_TAG, itemTag } from '../../items.cache';
 import { findItemToModify } from '../find-item-to-modify';
 import { UpdateItemCommand } from './update-item.command';
@@ -13,7 +12,6 @@ export class UpdateItemHandler implements ICommandHandler<UpdateItemCommand> {
   constructor(
     private readonly outbox: Outbox,
     private readonly cache: ResponseCache,
-    private readonly eventBus: EventBus,
   ) {}
 
   async execute({
@@ -46,7 +44,6 @@ export class UpdateItemHandler implements ICommandHandler<UpdateItemCommand> {
     });
     if (changed.length > 0) {
       await this.cache.invalidate([itemTag(item.id), ITEMS_LIST_TAG]);
-      this.eventBus.publish(new ItemUpdatedEvent(item, actor.id, changed));
     }
     return item;
   }

@@ -54,12 +54,22 @@ describe('platform', () => {
     expect(wrongParam.headers.allow).toBe('DELETE, GET, HEAD, PATCH');
   });
 
-  it('sends security headers and no X-Powered-By', async () => {
-    const res = await t.http.get('/health/live').expect(200);
-    expect(res.headers['x-powered-by']).toBeUndefined();
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
-    expect(res.headers['strict-transport-security']).toBeDefined();
+  it("sends the OWASP REST headers on API responses, helmet's on the docs, no X-Powered-By", async () => {
+    for (const path of ['/health/live', '/v1/nothing-here']) {
+      const res = await t.http.get(path);
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(res.headers).toMatchObject({
+        'cache-control': expect.stringContaining('no-store'),
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+      });
+      expect(res.headers['strict-transport-security']).toBeDefined();
+    }
+    const docs = await t.http.get('/docs').redirects(1).expect(200);
+    expect(docs.headers['content-type']).toMatch(/^text\/html/);
+    expect(docs.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
+    expect(docs.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('allows only configured CORS origins', async () => {

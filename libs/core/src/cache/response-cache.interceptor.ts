@@ -12,6 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { from, lastValueFrom, map, type Observable } from 'rxjs';
 import { ApiResponseHeader } from '../http/api-problems.decorator';
+import { entityTagOf } from '../http/preconditions';
 import { ResponseCache } from './response-cache';
 
 type TagOf = (params: Record<string, string>) => string;
@@ -45,16 +46,42 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     const tag = tagOf(request.params as Record<string, string>);
     // Errors (404, 400) are not cached: they reach the client through the rejection.
     return from(
-      this.cache.getOrLoad(cacheKey(request.url), tag, () =>
-        lastValueFrom(next.handle() as Observable<unknown>),
+      this.cache.getOrLoad(cacheKey(request.url), tag, async () =>
+        serialize(await lastValueFrom(next.handle() as Observable<unknown>)),
       ),
     ).pipe(
       map(({ value, hit }) => {
-        void reply.header('x-cache', hit ? 'HIT' : 'MISS');
-        return value;
+        // An entry stored by an older release may still hold the body itself.
+        const response = isSerialized(value) ? value : serialize(value);
+        void reply
+          .header('x-cache', hit ? 'HIT' : 'MISS')
+          .header('content-type', 'application/json; charset=utf-8');
+        if (response.etag !== undefined) void reply.header('etag', response.etag);
+        return response.json;
       }),
     );
   }
+}
+
+/**
+ * What the cache holds: the body as sent and its ETag, so a hit neither serializes nor
+ * inspects the body again.
+ */
+interface SerializedResponse {
+  json: string;
+  etag?: string;
+}
+
+function serialize(body: unknown): SerializedResponse {
+  return { json: JSON.stringify(body), etag: entityTagOf(body) };
+}
+
+function isSerialized(value: unknown): value is SerializedResponse {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { json?: unknown }).json === 'string'
+  );
 }
 
 /** The path and the query with its parameters sorted; long keys are hashed. */

@@ -12,7 +12,7 @@ import { BodyTooComplexError, checkRequestText, exceededJsonLimit } from './inpu
 import { runInRequestContext } from './request-context';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { RouteTable } from './route-table';
-import { securityHeaders } from './security-headers';
+import { API_SECURITY_HEADERS, securityHeaders } from './security-headers';
 import { STREAMED_BODY_TYPES } from './streamed-body';
 import { createValidationPipe } from './validation';
 
@@ -23,7 +23,9 @@ import { createValidationPipe } from './validation';
 export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplication> {
   const env = parseEnv();
   const routes = new RouteTable();
-  const security = securityHeaders({
+  // Swagger UI's pages get helmet's set, with a policy that lets the page run; every other
+  // response the API set (see security-headers.ts).
+  const docsSecurity = securityHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: [`'self'`],
@@ -60,7 +62,7 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
     },
     // Keel registers no Nest middleware: what runs on every request is a Fastify hook.
     skipMiddie: true,
-    frameworkErrors: frameworkErrorHandler(security),
+    frameworkErrors: frameworkErrorHandler(API_SECURITY_HEADERS),
     clientErrorHandler: clientErrorHandler(accessLog),
   });
   const fastify = adapter.getInstance();
@@ -94,7 +96,7 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
   // Security headers first, so a handler can still override one; then the request context,
   // which gives code without the request (logs, the outbox) its id: see request-context.ts.
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(security);
+    void reply.headers(request.url.startsWith('/docs') ? docsSecurity : API_SECURITY_HEADERS);
     runInRequestContext(request.id, () => done(missingHostError(request)));
   });
   // Every string that enters, in the body, the query or the path, is checked here once,

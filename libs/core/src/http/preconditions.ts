@@ -54,9 +54,10 @@ export const IfMatch = createParamDecorator(
     parseIfMatch(context.switchToHttp().getRequest<FastifyRequest>().headers['if-match']),
 );
 
-function versionOf(body: unknown): number | undefined {
+/** The ETag of a response body with a numeric `version`, or undefined. */
+export function entityTagOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null || !('version' in body)) return undefined;
-  return typeof body.version === 'number' ? body.version : undefined;
+  return typeof body.version === 'number' ? entityTag(body.version) : undefined;
 }
 
 function noneMatch(header: string | undefined, etag: string): boolean {
@@ -67,7 +68,8 @@ function noneMatch(header: string | undefined, etag: string): boolean {
 
 /**
  * Sets `ETag` on responses whose body has a numeric `version`, and answers a GET whose
- * `If-None-Match` holds that tag with an empty 304.
+ * `If-None-Match` holds that tag with an empty 304. A body the response cache already
+ * serialized (a string) comes with its `ETag` header set.
  */
 @Injectable()
 export class EntityTagInterceptor implements NestInterceptor {
@@ -76,9 +78,11 @@ export class EntityTagInterceptor implements NestInterceptor {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     return next.handle().pipe(
       map((body: unknown) => {
-        const version = versionOf(body);
-        if (version === undefined) return body;
-        const etag = entityTag(version);
+        const etag =
+          typeof body === 'string'
+            ? (reply.getHeader('etag') as string | undefined)
+            : entityTagOf(body);
+        if (etag === undefined) return body;
         void reply.header('etag', etag);
         if (request.method === 'GET' && noneMatch(request.headers['if-none-match'], etag)) {
           return new Response(null, { status: 304, headers: { etag } });

@@ -2,8 +2,22 @@ import helmet, { type HelmetOptions } from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
- * helmet's headers, computed once. Keel's policy is the same for every response (no CSP
- * nonces), so running helmet per request, as `@fastify/helmet` does, would only redo this.
+ * What every API response carries: the OWASP REST Security Cheat Sheet's set. A JSON answer is
+ * never a page: it may not be framed, may load nothing if a browser renders it, and is not
+ * stored by browsers or shared caches (a client revalidates with `If-None-Match`).
+ */
+export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
+/**
+ * helmet's headers for the HTML pages (Swagger UI at /docs), computed once. Keel's policy is
+ * the same for every response (no CSP nonces), so running helmet per request, as
+ * `@fastify/helmet` does, would only redo this.
  */
 export function securityHeaders(options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {};

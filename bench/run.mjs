@@ -1,6 +1,6 @@
 // The load suite: Keel (embedded and full profile) against bare node:http and Fastify servers
-// answering the same bodies, and (full profile) against the usual Nest app and a raw `pg`
-// server on the same database, in one run. See bench/README.md.
+// answering the same bodies, and (full profile) against the usual Nest app, on Fastify and on
+// Express, and a raw `pg` server on the same database, in one run. See bench/README.md.
 //
 //   npm run bench                                     every scenario, both profiles
 //   npm run bench -- --scenario 1 --duration 5        one scenario (repeat or comma-separate)
@@ -25,7 +25,14 @@ import {
   startKeel,
 } from './lib/keel.mjs';
 import { defaultGenerator } from './lib/load.mjs';
-import { checkTargets, markdown, summarize, svgChart } from './lib/report.mjs';
+import {
+  NEST_EXPRESS,
+  NEST_FASTIFY,
+  checkTargets,
+  markdown,
+  summarize,
+  svgChart,
+} from './lib/report.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { KEEL_ENV, contextFor, measure, seed } from './lib/setup.mjs';
 
@@ -61,6 +68,11 @@ if (selected.length === 0) throw new Error(`no scenario ${wanted.join(', ')}`);
 
 /** The scenarios the database references serve: the item read, the create, the mix. */
 const DB_SCENARIOS = [1, 2, 4, 6];
+/** The usual Nest app's rows (bench/lib/report.mjs names them too) and the platform of each. */
+const NEST_PLATFORMS = [
+  [NEST_FASTIFY, 'fastify'],
+  [NEST_EXPRESS, 'express'],
+];
 const started = Date.now();
 const log = (text) =>
   process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${text}\n`);
@@ -193,12 +205,15 @@ try {
     const env = {
       DATABASE_URL: datas.full.database.url,
       JWT_SECRET: KEEL_ENV.JWT_SECRET,
-      CACHE_NAMESPACE: `${datas.full.keyPrefix}nest-usual`,
       NODE_PATH: resolve('node_modules'),
       NODE_ENV: 'production',
     };
     const nest = compileNestReference(tmp);
-    dbRefs.push(await startReference('usual Nest', nest, [], env));
+    // The same app on each platform, each with its own cache: a miss for one is a miss for both.
+    for (const [label, platform] of NEST_PLATFORMS) {
+      const cache = { CACHE_NAMESPACE: `${datas.full.keyPrefix}nest-usual-${platform}` };
+      dbRefs.push(await startReference(label, nest, [platform], { ...env, ...cache }));
+    }
     dbRefs.push(await startReference('raw pg', reference('raw-pg.mjs'), [], env));
   } else {
     log('the usual Nest app and raw pg need the full profile (Postgres, Redis): skipped');

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 
 /**
  * The load suite itself, shortened: every scenario runs once for a second against the built
- * API (and, in the full profile, against Postgres and Redis, the usual Nest app, the raw `pg`
- * server and two cluster workers), so a scenario that breaks (a wrong cursor, a refused token,
- * a reference that stops answering) fails here rather than in the next benchmark run. The load
- * generator is wrk where installed, else autocannon in a child process; both are run.
+ * API (and, in the full profile, against Postgres and Redis, the usual Nest app on Fastify and
+ * on Express, the raw `pg` server and two cluster workers), so a scenario that breaks (a wrong
+ * cursor, a refused token, a reference that stops answering) fails here rather than in the next
+ * benchmark run. The load generator is wrk where installed, else autocannon in a child process;
+ * both are run.
  */
 interface SummaryRow {
   scenario: string;
@@ -63,15 +64,20 @@ describe('bench/run.mjs', () => {
     ]);
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
 
-    const { meta, summary } = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as {
+    const { meta, summary, checks } = JSON.parse(
+      readFileSync(join(out, 'latest.json'), 'utf8'),
+    ) as {
       meta: { generator: string };
       summary: SummaryRow[];
+      checks: { what: string }[];
     };
     const wrk = spawnSync('wrk', ['--version']).error === undefined;
     expect(meta.generator).toBe(wrk ? 'wrk' : 'autocannon');
     const keels = full ? ['Keel full', 'Keel embedded'] : ['Keel embedded'];
-    // The usual Nest app and raw pg need Postgres: full profile only, item read, create, mix.
-    const dbRefs = full ? ['usual Nest', 'raw pg'] : [];
+    // The usual Nest app (on Fastify and on Express) and raw pg need Postgres: full profile
+    // only, item read, create, mix.
+    const nests = full ? ['usual Nest (Fastify)', 'usual Nest (Express)'] : [];
+    const dbRefs = [...nests, ...(full ? ['raw pg'] : [])];
     for (const scenario of ['1', '2', '3', '4', '5', '6']) {
       const servers = summary.filter((r) => r.scenario === scenario).map((r) => r.server);
       const refs = ['3', '5'].includes(scenario) ? [] : dbRefs;
@@ -85,7 +91,7 @@ describe('bench/run.mjs', () => {
       }
     }
     // The generator counts X-Cache: every hot read of scenario 1 is a hit once warm.
-    for (const server of [...keels, ...dbRefs.slice(0, 1)]) {
+    for (const server of [...keels, ...nests]) {
       const row = summary.find((r) => r.scenario === '1' && r.server === server);
       expect({ server, hits: (row?.hitRatio ?? 0) > 0.9 }).toEqual({ server, hits: true });
     }
@@ -104,8 +110,22 @@ describe('bench/run.mjs', () => {
     }
     expect(summary.find((r) => r.scenario === '1' && r.server === 'node:http')?.ratio).toBe(1);
 
+    // The targets hold Keel to the usual Nest app on Fastify, the faster platform.
+    const nestTargets = checks.filter((c) => c.what.includes('usual Nest')).map((c) => c.what);
+    expect(nestTargets).toEqual(
+      full
+        ? ['1', '2', '4'].flatMap((scenario) =>
+            keels.map(
+              (keel) =>
+                `${scenario} ${keel}: ≥ ${scenario === '1' ? 1.5 : 2}× usual Nest (Fastify)`,
+            ),
+          )
+        : [],
+    );
+
     const table = readFileSync(join(out, 'latest.md'), 'utf8');
     expect(table).toContain('| 1 | GET item, cache hit | Keel embedded |');
+    expect(table).toContain('| Keel ÷ Fastify | Keel ÷ Nest Fastify | Keel ÷ Nest Express |');
     expect(table).toContain('| Target | Measured | |');
     expect(readFileSync(join(out, 'latest.svg'), 'utf8')).toMatch(/^<svg [^>]*>/);
   }, 300_000);

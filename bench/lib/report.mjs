@@ -54,8 +54,16 @@ export function summarize(runs) {
   return rows;
 }
 
+/** The usual Nest app's two rows: the same app (bench/reference/nest-usual) on each platform. */
+export const NEST_FASTIFY = 'usual Nest (Fastify)';
+export const NEST_EXPRESS = 'usual Nest (Express)';
+
 /** The reference servers, in the table's column order. */
-export const REFERENCES = ['node:http', 'Fastify', 'usual Nest', 'raw pg'];
+export const REFERENCES = ['node:http', 'Fastify', NEST_FASTIFY, NEST_EXPRESS, 'raw pg'];
+
+/** A reference's name in a column heading. */
+const SHORT_NAMES = { [NEST_FASTIFY]: 'Nest Fastify', [NEST_EXPRESS]: 'Nest Express' };
+const short = (ref) => SHORT_NAMES[ref] ?? ref;
 
 /** X-Cache: HIT over the answers that carried the header, over all runs; undefined if none. */
 function hitRatio(group) {
@@ -66,7 +74,11 @@ function hitRatio(group) {
 
 const isKeel = (row) => row.server.startsWith('Keel');
 
-/** The performance goals, checked against the rows that were measured. */
+/**
+ * The performance goals, checked against the rows that were measured. "The usual Nest app" is
+ * the one on Fastify: the faster of its two platforms where the framework's cost shows (the
+ * cached read), so the stricter goal there; on a database-bound read the two are close.
+ */
 export function checkTargets(rows) {
   const checks = [];
   const check = (what, value, ok) => checks.push({ what, value, ok });
@@ -79,12 +91,12 @@ export function checkTargets(rows) {
     const label = `${row.scenario} ${row.server}`;
     const p99 = (ms) => check(`${label}: p99 < ${ms} ms`, `${row.p99} ms`, row.p99 < ms);
     if (row.scenario === '1') {
-      against(row, 'usual Nest', 1.5);
+      against(row, NEST_FASTIFY, 1.5);
       check(`${label}: ≥ 60% of node:http`, pct(row.ratio), row.ratio >= 0.6);
       p99(10);
     }
     if (row.scenario === '2' || row.scenario === '4') {
-      against(row, 'usual Nest', 2);
+      against(row, NEST_FASTIFY, 2);
       against(row, 'raw pg', 0.6);
       p99(row.scenario === '2' ? 30 : 60);
     }
@@ -113,7 +125,7 @@ export function markdown(rows, checks, meta) {
     `| # | Scenario | Server | req/s | p50 ms | p99 ms | max ms | errors | non-2xx | cache hits | peak RSS MB | of node:http | ${REFERENCES.slice(
       1,
     )
-      .map((ref) => `Keel ÷ ${ref}`)
+      .map((ref) => `Keel ÷ ${short(ref)}`)
       .join(' | ')} |`,
     `|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|${REFERENCES.slice(1)
       .map(() => '--:|')
@@ -141,6 +153,8 @@ export function markdown(rows, checks, meta) {
     `Of node:http: req/s against bare \`node:http\` in the same scenario; for 7, two workers against one process. ` +
       `Keel ÷ X: Keel's req/s over reference X's in the same scenario (– where X does not serve the scenario or did not run: ` +
       `the usual Nest app and raw pg run in the full profile only and serve the item read, the create and the mix). ` +
+      `Nest Fastify, Nest Express: the same usual Nest app on @nestjs/platform-fastify and on the default @nestjs/platform-express; ` +
+      `the targets compare Keel with the one on Fastify, Nest's faster platform where the framework's cost shows. ` +
       `Cache hits: share of X-Cache: HIT among the answers (Keel and the usual Nest app's CacheInterceptor send the header; – where none did). ${meta.conditions}`,
     '',
     '| Target | Measured | |',

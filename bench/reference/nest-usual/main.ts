@@ -1,5 +1,6 @@
 // The usual NestJS service, written as the common tutorials and boilerplates write it: Nest on
-// Fastify, a TypeORM repository's `findOneBy`, the global ValidationPipe with a class-validator
+// Express (the default platform, `NestFactory.create(AppModule)`) or on Fastify, the same app on
+// either, a TypeORM repository's `findOneBy`, the global ValidationPipe with a class-validator
 // DTO, passport-jwt with the user read on every request, an rxjs logging interceptor and
 // @nestjs/cache-manager's CacheInterceptor on Redis (@keyv/redis) for the item read. It uses the
 // tables Keel's migrations made and Keel's JWT secret, issuer and audience, so Keel's tokens work;
@@ -7,7 +8,8 @@
 // its newest 20 (scenario 6 reads the first page); deep cursors and the login are not served
 // (– in the table). bench/run.mjs compiles this file and starts it:
 //
-//   node main.cjs <port>   with DATABASE_URL, REDIS_URL, JWT_SECRET and CACHE_NAMESPACE set
+//   node main.cjs <port> fastify|express   with DATABASE_URL, REDIS_URL, JWT_SECRET and
+//                                          CACHE_NAMESPACE set
 import { createKeyv } from '@keyv/redis';
 import { CacheInterceptor, CacheModule } from '@nestjs/cache-manager';
 import {
@@ -32,7 +34,7 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
 import { IsNumberString, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import type { Keyv as KeyvFromEsm } from 'keyv' with { 'resolution-mode': 'import' };
@@ -211,7 +213,16 @@ class ItemsController {
 class AppModule {}
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter());
+  const platform = process.argv[3];
+  if (platform !== 'fastify' && platform !== 'express') throw new Error('fastify or express?');
+  // Fastify is loaded only when chosen, so the Express app's memory is the Express app's.
+  const app =
+    platform === 'express'
+      ? await NestFactory.create(AppModule)
+      : await NestFactory.create<NestFastifyApplication>(
+          AppModule,
+          new (await import('@nestjs/platform-fastify')).FastifyAdapter(),
+        );
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
   app.useGlobalInterceptors(new LoggingInterceptor());
   await app.listen(Number(process.argv[2]), '127.0.0.1');

@@ -13,8 +13,10 @@ import {
   type TestApp,
   type TestRedis,
 } from '@keel/testing';
+import { CACHE_POLICY, type DependencyPolicy } from '@keel/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -40,6 +42,46 @@ async function cacheState(t: TestApp): Promise<{ mode: string; degraded?: boolea
   const res = await t.http.get('/health/ready').expect(200);
   return res.body.info.cache as { mode: string; degraded?: boolean };
 }
+
+withRedis('response cache on a fresh instance', () => {
+  let redis: TestRedis;
+  let proxy: TcpProxy;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    const { hostname, port } = new URL(redis.url);
+    proxy = new TcpProxy(hostname, Number(port));
+    const proxied = new URL(redis.url);
+    proxied.port = String(await proxy.start());
+    t = await startTestApp({ REDIS_URL: proxied.toString(), ...CACHE_ENV });
+  });
+  afterAll(async () => {
+    await t.close();
+    await proxy.cut();
+    await redis.close();
+  });
+
+  it('serves its first concurrent reads through Redis, not failing them while it connects', async () => {
+    // An instance's first reads are its cache client's first calls. Made while that client
+    // was still connecting, they failed at once ("client is offline") and opened the breaker:
+    // a fresh replica under load served its first seconds without the cache. Redis answers
+    // slowly here, so the connection takes a while.
+    const policy = t.app.get<DependencyPolicy>(CACHE_POLICY);
+    let opened = false;
+    policy.onBreak(() => (opened = true));
+    const base = await t.listen();
+    proxy.freeze();
+    const reads = Promise.all(
+      Array.from({ length: 20 }, () => fetch(`${base}/v1/items/${randomUUID()}`)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    proxy.thaw();
+    expect((await reads).map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 404));
+    expect(opened).toBe(false);
+    expect(await cacheState(t)).toEqual({ status: 'up', mode: 'redis' });
+  });
+});
 
 withRedis('response cache with Redis failing', () => {
   let redis: TestRedis;

@@ -3,6 +3,8 @@ import { CacheModule } from '@nestjs/cache-manager';
 import { Global, Logger, Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { Keyv } from 'keyv';
+import { once } from 'node:events';
+import { setTimeout } from 'node:timers/promises';
 import type { Keyv as KeyvFromEsm } from 'keyv' with { 'resolution-mode': 'import' };
 import { cacheConfig, redisConfig } from '../config/config.namespaces';
 import { DependencyPolicy } from '../resilience/dependency-policy';
@@ -53,7 +55,7 @@ function redisStore(url: string, namespace: string, policy: DependencyPolicy): K
   };
   store.on('error', report);
   const keyv = new Keyv({
-    store: new ResilientStore(store, policy),
+    store: new ResilientStore(store, policy, firstConnection(store)),
     namespace,
     throwOnErrors: true,
   });
@@ -62,6 +64,26 @@ function redisStore(url: string, namespace: string, policy: DependencyPolicy): K
   // against) declare it twice, and TypeScript will not match the two declarations.
   return keyv as unknown as KeyvFromEsm;
 }
+
+/**
+ * Resolves once the client is first ready, or failed to connect (reported by its `error`
+ * event). It connects on its first call, and with the offline queue disabled every call made
+ * meanwhile failed at once: the first burst of requests on a fresh instance opened the
+ * breaker and was served without the cache.
+ */
+async function firstConnection(store: KeyvRedis<unknown>): Promise<void> {
+  try {
+    const client = await store.getClient();
+    // A single client (never a cluster here) has `isReady`.
+    if ('isReady' in client && !client.isReady) {
+      await Promise.race([once(client, 'ready'), setTimeout(FIRST_CONNECTION_MS)]);
+    }
+  } catch {
+    // Calls fail as they would have, through the breaker.
+  }
+}
+
+const FIRST_CONNECTION_MS = 2_000;
 
 /**
  * The response cache. `CACHE_MANAGER` (@nestjs/cache-manager) is Redis in the full profile;

@@ -118,8 +118,14 @@ export class DependencyPolicy {
     return this.retrying.execute(({ signal }) => withTimeout(fn, this.options.timeoutMs, signal));
   }
 
+  /** Not trusted: the circuit is open, or half-open while one trial call finds out. */
   get isOpen(): boolean {
-    return this.breaker.state === CircuitState.Open || this.breaker.state === CircuitState.Isolated;
+    return this.breaker.state !== CircuitState.Closed;
+  }
+
+  /** Called when the circuit opens: the dependency failed too often in a row. */
+  onBreak(listener: () => void): void {
+    this.breaker.onBreak(listener);
   }
 
   /** Called when the circuit closes again after the dependency came back. */

@@ -137,14 +137,10 @@ describe('items pagination', () => {
               : row.price;
         const cursor = encodeCursor(sort, value, row.id);
 
-        const [sql, params] = itemPageQuery(db.manager, {
-          limit: LIMIT,
-          sort,
-          cursor,
-        }).getQueryAndParameters();
+        const { statement, values } = itemPageQuery({ limit: LIMIT, sort, cursor });
         const explained = await db.query<Array<{ 'QUERY PLAN': unknown }>>(
-          `EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`,
-          params,
+          `EXPLAIN (ANALYZE, FORMAT JSON) ${statement.text}`,
+          values,
         );
         const raw = explained[0]['QUERY PLAN'];
         const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{

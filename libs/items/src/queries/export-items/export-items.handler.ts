@@ -1,10 +1,10 @@
 import { currentRequestId, encodeCursor } from '@keel/core';
+import { Sql } from '@keel/database';
 import { Logger, StreamableFile } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { Readable } from 'node:stream';
-import { DataSource } from 'typeorm';
-import { mapItem, type ItemResponseDto } from '../../dto/item.dto';
-import type { Item } from '../../entities/item.entity';
+import { type ItemResponseDto } from '../../dto/item.dto';
+import { itemFromRow, type ItemRow } from '../../item-row';
 import { itemCursorValues, itemPageQuery } from '../list-items/item-page';
 import { ExportItemsQuery, type ExportFormat } from './export-items.query';
 
@@ -35,7 +35,7 @@ function line(item: ItemResponseDto, format: ExportFormat): string {
 /**
  * Every matching item, as CSV or NDJSON, in list order. The rows come in keyset batches
  * through the same indexed query as the list (not one long-lived cursor, which would hold
- * a connection, and PGlite's only session, for the whole download). The stream is pulled:
+ * a connection for the whole download). The stream is pulled:
  * the next batch is read only when the client has taken the last one, and a client that
  * goes away stops the reads.
  */
@@ -43,13 +43,14 @@ function line(item: ItemResponseDto, format: ExportFormat): string {
 export class ExportItemsHandler implements IQueryHandler<ExportItemsQuery> {
   private readonly logger = new Logger('ExportItems');
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly sql: Sql) {}
 
   async execute({ format, sort, q }: ExportItemsQuery): Promise<StreamableFile> {
-    const manager = this.dataSource.manager;
-    const batch = (cursor: string | undefined) =>
-      itemPageQuery(manager, { limit: BATCH - 1, sort, cursor, q }).getMany();
-    const text = (rows: Item[]) => rows.map((row) => line(mapItem(row), format)).join('');
+    const batch = async (cursor: string | undefined) => {
+      const { statement, values } = itemPageQuery({ limit: BATCH - 1, sort, cursor, q });
+      return (await this.sql.rows<ItemRow>(statement, values)).map(itemFromRow);
+    };
+    const text = (items: ItemResponseDto[]) => items.map((item) => line(item, format)).join('');
     // The first batch is read and written out before the status line goes out: whatever can
     // fail on the request itself (its query, the database, a row) is answered with an error.
     const first = await batch(undefined);

@@ -1,8 +1,8 @@
 import { ValidationFailedError, decodeCursor } from '@keel/core';
-import type { EntityManager, SelectQueryBuilder } from 'typeorm';
-import { PRICE_PATTERN } from '../../dto/item.dto';
+import { statement, type Statement } from '@keel/database';
+import { PRICE_PATTERN, type ItemResponseDto } from '../../dto/item.dto';
 import type { ItemSort } from '../../dto/list-items-query.dto';
-import { Item } from '../../entities/item.entity';
+import { ITEM_COLUMNS } from '../../item-row';
 import type { ItemPageRequest } from './list-items.query';
 
 type SortField = 'createdAt' | 'name' | 'price';
@@ -19,14 +19,9 @@ function parseSort(sort: ItemSort): { field: SortField; descending: boolean } {
   return { field: (descending ? sort.slice(1) : sort) as SortField, descending };
 }
 
-function sortValue(item: Item, field: SortField): string {
-  if (field === 'createdAt') return item.createdAt.toISOString();
-  return String(item[field]);
-}
-
 /** What the cursor after `item` holds. It names its sort, so it cannot be used with another order. */
-export function itemCursorValues(item: Item, sort: ItemSort): string[] {
-  return [sort, sortValue(item, parseSort(sort).field), item.id];
+export function itemCursorValues(item: ItemResponseDto, sort: ItemSort): string[] {
+  return [sort, item[parseSort(sort).field], item.id];
 }
 
 function decodeItemCursor(cursor: string, sort: ItemSort): { value: string; id: string } {
@@ -52,27 +47,34 @@ function escapeLike(text: string): string {
 /**
  * The query of one page: keyset pagination. The page after a cursor starts right after the
  * cursor's (sort value, id) in the index, so page 1000 costs what page 1 does. Fetches
- * `limit + 1` rows; the extra one only says there is a next page.
+ * `limit + 1` rows; the extra one only says there is a next page. One named statement per
+ * shape (sort, search, cursor): 24 at most, each planned once per connection.
  */
-export function itemPageQuery(
-  manager: EntityManager,
-  { limit, sort, cursor, q }: ItemPageRequest,
-): SelectQueryBuilder<Item> {
+export function itemPageQuery({ limit, sort, cursor, q }: ItemPageRequest): {
+  statement: Statement;
+  values: unknown[];
+} {
   const { field, descending } = parseSort(sort);
   const { column, type } = SORT_COLUMNS[field];
   const direction = descending ? 'DESC' : 'ASC';
-  const query = manager
-    .createQueryBuilder(Item, 'item')
-    .orderBy(`item.${column}`, direction)
-    .addOrderBy('item.id', direction)
-    .limit(limit + 1);
-  if (q) query.andWhere('item.name ILIKE :pattern', { pattern: `%${escapeLike(q)}%` });
+  const values: unknown[] = [];
+  const where: string[] = [];
+  if (q) {
+    values.push(`%${escapeLike(q)}%`);
+    where.push(`name ILIKE $${values.length}`);
+  }
   if (cursor) {
     const after = decodeItemCursor(cursor, sort);
-    query.andWhere(
-      `(item.${column}, item.id) ${descending ? '<' : '>'} (CAST(:afterValue AS ${type}), CAST(:afterId AS uuid))`,
-      { afterValue: after.value, afterId: after.id },
+    values.push(after.value, after.id);
+    where.push(
+      `(${column}, id) ${descending ? '<' : '>'} ($${values.length - 1}::${type}, $${values.length}::uuid)`,
     );
   }
-  return query;
+  values.push(limit + 1);
+  const text =
+    `SELECT ${ITEM_COLUMNS} FROM items` +
+    (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY ${column} ${direction}, id ${direction} LIMIT $${values.length}`;
+  const name = `items.page.${sort}${q ? '.q' : ''}${cursor ? '.after' : ''}`;
+  return { statement: statement(name, text), values };
 }

@@ -97,6 +97,11 @@ export interface KeelEnv {
     rateLimitPerIp: number;
     rateLimitPerAccount: number;
     rateLimitWindowSeconds: number;
+    /**
+     * Lifetime of a cached account status (JWT check): the staleness bound when an
+     * invalidation event is lost. 0 reads the user on every request.
+     */
+    userStatusTtlMs: number;
   };
 }
 
@@ -312,6 +317,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     rateLimitPerIp: r.int('AUTH_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
     rateLimitPerAccount: r.int('AUTH_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
     rateLimitWindowSeconds: r.int('AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+    userStatusTtlMs: r.int('AUTH_USER_STATUS_TTL_MS', 5_000, 0, 60_000),
   };
 
   if (r.problems.length > 0) throw new InvalidConfigError(r.problems);

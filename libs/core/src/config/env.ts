@@ -317,7 +317,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     rateLimitPerIp: r.int('AUTH_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
     rateLimitPerAccount: r.int('AUTH_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
     rateLimitWindowSeconds: r.int('AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
-    userStatusTtlMs: r.int('AUTH_USER_STATUS_TTL_MS', 5_000, 0, 60_000),
+    userStatusTtlMs: r.int('AUTH_USER_STATUS_TTL_MS', 2_000, 0, 60_000),
   };
 
   if (r.problems.length > 0) throw new InvalidConfigError(r.problems);

@@ -42,7 +42,11 @@ export class UserStatusCache implements OnModuleInit {
   /** Whether other processes may cache the same users (a shared database). */
   private readonly shared: boolean;
   private readonly entries: LRUCache<string, { status: UserStatus; subscription: number }>;
-  private readonly loading = new Map<string, Promise<UserStatus | null>>();
+  /** Reads under way, shared by the requests that miss meanwhile. */
+  private readonly loading = new Map<
+    string,
+    { started: number; status: Promise<UserStatus | null> }
+  >();
   /** Counts invalidations: a read that saw it change while it ran may have read the old row. */
   private invalidations = 0;
 
@@ -70,15 +74,17 @@ export class UserStatusCache implements OnModuleInit {
     if (this.ttlMs === 0 || !this.transport.connected) return this.read(id);
     const hit = this.entries.get(id);
     if (hit && hit.subscription === this.transport.subscription) return hit.status;
-    let pending = this.loading.get(id);
-    if (!pending) {
-      const load = this.load(id).finally(() => {
-        if (this.loading.get(id) === load) this.loading.delete(id);
-      });
-      pending = load;
-      this.loading.set(id, load);
-    }
-    return pending;
+    const pending = this.loading.get(id);
+    // A read as old as the TTL may predate a change whose command has answered since.
+    if (pending && performance.now() - pending.started < this.ttlMs) return pending.status;
+    const load = { started: performance.now(), status: this.load(id) };
+    this.loading.set(id, load);
+    const done = () => {
+      if (this.loading.get(id) === load) this.loading.delete(id);
+    };
+    // A failed read is the caller's to handle; this one only clears the slot.
+    void load.status.then(done, done);
+    return load.status;
   }
 
   /** Drops the entry here (the writer, right after its commit; everyone, on the event). */

@@ -1,5 +1,5 @@
 import { authConfig, type AuthUser } from '@keel/core';
-import { UsersService } from '@keel/users';
+import { UserStatusCache } from '@keel/users';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { PassportStrategy } from '@nestjs/passport';
@@ -20,7 +20,7 @@ export interface TicketRequest {
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
-    private readonly users: UsersService,
+    private readonly status: UserStatusCache,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromExtractors([
@@ -44,7 +44,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  /** The user is read on each request, so disabling or deleting someone takes effect at once. */
+  /**
+   * The account's status comes from UserStatusCache, not from a read per request: disabling,
+   * deleting or changing someone's roles drops it on every replica before the admin's request
+   * answers (the guarantee and its limits are in UserStatusCache and the README, Auth).
+   */
   async validate(req: TicketRequest, claims: AccessTokenClaims): Promise<AuthUser> {
     // A header carries access tokens only; `?ticket=` carries tickets only.
     const expected = req.headers.authorization ? 'access' : 'ticket';
@@ -56,7 +60,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       typeof claims.iat !== 'number'
     )
       throw new InvalidAccessTokenError();
-    const user = await this.users.findById(claims.sub);
+    const user = await this.status.get(claims.sub);
     if (!user || user.disabled)
       throw new InvalidAccessTokenError('This account no longer has access.');
     return { id: user.id, email: user.email, roles: user.roles };

@@ -7,11 +7,19 @@ import { GetUserHandler } from './queries/get-user/get-user.handler';
 import { ListUsersHandler } from './queries/list-users/list-users.handler';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
+import { UserStatusCache } from './user-status.cache';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User])],
   controllers: [UsersController],
-  providers: [UsersService, UpdateUserHandler, DeleteUserHandler, GetUserHandler, ListUsersHandler],
-  exports: [UsersService],
+  providers: [
+    UsersService,
+    UserStatusCache,
+    UpdateUserHandler,
+    DeleteUserHandler,
+    GetUserHandler,
+    ListUsersHandler,
+  ],
+  exports: [UsersService, UserStatusCache],
 })
 export class UsersModule {}

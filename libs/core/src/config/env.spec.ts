@@ -77,6 +77,9 @@ describe('parseEnv', () => {
     expect(problems({ EVENTS_STREAM_HEARTBEAT_MS: '40000' })).toEqual([
       expect.stringContaining('EVENTS_STREAM_HEARTBEAT_MS: must be less than HTTP_IDLE_TIMEOUT_MS'),
     ]);
+    expect(problems({ AUTH_USER_STATUS_TTL_MS: '20000' })).toEqual([
+      expect.stringContaining('AUTH_USER_STATUS_TTL_MS: must be less than HTTP_HANDLER_TIMEOUT_MS'),
+    ]);
   });
 
   it('never echoes a secret it refuses', () => {

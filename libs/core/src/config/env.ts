@@ -97,6 +97,11 @@ export interface KeelEnv {
     rateLimitPerIp: number;
     rateLimitPerAccount: number;
     rateLimitWindowSeconds: number;
+    /**
+     * Lifetime of a cached account status (JWT check), and how long an access change waits
+     * before answering when the database is shared. 0 reads the user on every request.
+     */
+    userStatusTtlMs: number;
   };
 }
 
@@ -312,7 +317,12 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     rateLimitPerIp: r.int('AUTH_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
     rateLimitPerAccount: r.int('AUTH_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
     rateLimitWindowSeconds: r.int('AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+    userStatusTtlMs: r.int('AUTH_USER_STATUS_TTL_MS', 2_000, 0, 60_000),
   };
+  if (auth.userStatusTtlMs >= app.http.handlerTimeoutMs) {
+    // An access change waits this long before answering: the handler timeout would cut it.
+    r.problems.push('AUTH_USER_STATUS_TTL_MS: must be less than HTTP_HANDLER_TIMEOUT_MS');
+  }
 
   if (r.problems.length > 0) throw new InvalidConfigError(r.problems);
 

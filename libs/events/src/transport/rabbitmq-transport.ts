@@ -25,6 +25,7 @@ export class RabbitMqTransport extends EventTransport {
   private connection?: RecoveringChannelModel;
   private publisher?: ConfirmChannel;
   private isConnected = false;
+  private subscriptions = 0;
 
   constructor(
     private readonly url: string,
@@ -35,6 +36,11 @@ export class RabbitMqTransport extends EventTransport {
 
   get connected(): boolean {
     return this.isConnected && this.publisher !== undefined;
+  }
+
+  /** The queue is exclusive: what was published while it did not exist is lost to this process. */
+  override get subscription(): number {
+    return this.subscriptions;
   }
 
   async start(): Promise<void> {
@@ -92,6 +98,7 @@ export class RabbitMqTransport extends EventTransport {
     await consumer.bindQueue(queue, EVENTS_EXCHANGE, '#');
     await consumer.prefetch(200);
     await consumer.consume(queue, (message) => this.receive(consumer, message));
+    this.subscriptions++;
     this.publisher = publisher;
     this.isConnected = true;
   }

@@ -2,6 +2,7 @@ import { sqlStateOf } from '@keel/core';
 import { Outbox, recordEvent } from '@keel/events';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { User } from '../../entities/user.entity';
+import { UserStatusCache } from '../../user-status.cache';
 import { UserAccessRevokedEvent } from '../../events/user-access-revoked.event';
 import { SelfLockoutError, UserHasItemsError, UserNotFoundError } from '../../users.errors';
 import { DeleteUserCommand } from './delete-user.command';
@@ -14,6 +15,7 @@ export class DeleteUserHandler implements ICommandHandler<DeleteUserCommand> {
   constructor(
     private readonly eventBus: EventBus,
     private readonly outbox: Outbox,
+    private readonly status: UserStatusCache,
   ) {}
 
   async execute({ actorId, userId }: DeleteUserCommand): Promise<void> {
@@ -32,6 +34,9 @@ export class DeleteUserHandler implements ICommandHandler<DeleteUserCommand> {
         data: {},
       });
     });
+    this.status.forget(userId);
     this.eventBus.publish(new UserAccessRevokedEvent(userId, 'deleted'));
+    // Answers once no replica can still hold the old status.
+    await this.status.settled();
   }
 }

@@ -45,10 +45,6 @@ export class UsersService {
     return manager.findOneByOrFail(User, { id: user.id });
   }
 
-  async findById(id: string): Promise<User | null> {
-    return this.users.findOneBy({ id });
-  }
-
   /** The user with the password hash, for checking credentials only. */
   async findWithPassword(by: { email: string } | { id: string }): Promise<User | null> {
     const query = this.users.createQueryBuilder('u').addSelect('u.passwordHash');

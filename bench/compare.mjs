@@ -82,16 +82,16 @@ try {
     const base = median(results.get(first.label).map((r) => r.rps));
     console.log(`\n${scenario.id}. ${scenario.name} (${profile}, ${args.generator})`);
     console.log(
-      '| variant | req/s | p50 ms | p99 ms | peak RSS MB | errors + non-2xx | cache hits | ÷ first |',
+      '| variant | req/s | CPU µs per request | p50 ms | p99 ms | peak RSS MB | errors + non-2xx | cache hits | ÷ first |',
     );
-    console.log('|---|--:|--:|--:|--:|--:|--:|--:|');
+    console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
     for (const { label } of variants) {
       const runs = results.get(label);
       const rps = median(runs.map((r) => r.rps));
       const hits = runs.reduce((n, r) => n + r.hits, 0);
       const answered = hits + runs.reduce((n, r) => n + r.misses, 0);
       console.log(
-        `| ${label} | ${Math.round(rps)} | ${median(runs.map((r) => r.p50))} | ${median(runs.map((r) => r.p99))} | ` +
+        `| ${label} | ${Math.round(rps)} | ${Math.round(median(runs.map((r) => r.cpuUs)))} | ${median(runs.map((r) => r.p50))} | ${median(runs.map((r) => r.p99))} | ` +
           `${Math.max(...runs.map((r) => r.rssMb))} | ${runs.reduce((n, r) => n + r.errors + r.non2xx, 0)} | ` +
           `${answered ? `${Math.round((hits / answered) * 1000) / 10}%` : '–'} | ${(rps / base).toFixed(2)}× |`,
       );

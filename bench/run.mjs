@@ -21,6 +21,7 @@ import {
   createData,
   expectJson,
   freePort,
+  processTreeCpuSeconds,
   processTreeRss,
   startKeel,
 } from './lib/keel.mjs';
@@ -96,6 +97,7 @@ async function startReference(label, script, args = [], env = {}) {
     label,
     base: `http://127.0.0.1:${port}`,
     rssMb: () => processTreeRss(child.pid),
+    cpuSeconds: () => processTreeCpuSeconds(child.pid),
     async stop() {
       child.kill('SIGTERM');
       await exited;

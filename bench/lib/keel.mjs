@@ -82,6 +82,7 @@ export async function startKeel({ data, env = {}, stdout = 'ignore', nodeArgs = 
     call: (method, path, options) => call(`http://127.0.0.1:${port}`, method, path, options),
     /** Resident memory of the process and of its children (cluster workers), in MB. */
     rssMb: () => processTreeRss(child.pid),
+    cpuSeconds: () => processTreeCpuSeconds(child.pid),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
@@ -170,6 +171,24 @@ function childrenOf(pid) {
 export function processTreeRss(pid) {
   const each = [pid, ...childrenOf(pid)].map(rssOf);
   return { total: each.reduce((a, b) => a + b, 0), largest: Math.max(...each) };
+}
+
+/**
+ * CPU time (user and system) the process and its children used so far, in seconds: what a
+ * request costs does not depend on what else runs on the machine, unlike req/s.
+ */
+export function processTreeCpuSeconds(pid) {
+  let ticks = 0;
+  for (const each of [pid, ...childrenOf(pid)]) {
+    try {
+      // utime and stime: fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+      const fields = readFileSync(`/proc/${each}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / 100;
 }
 
 /** Samples `rss()` every 100 ms until the returned function is called; it returns the peaks. */

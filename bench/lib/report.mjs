@@ -31,6 +31,7 @@ export function summarize(runs) {
       rps: Math.round(median(group.map((r) => r.rps))),
       p50: round(median(group.map((r) => r.p50))),
       p99: round(median(group.map((r) => r.p99))),
+      cpuUs: Math.round(median(group.map((r) => r.cpuUs))),
       max: round(Math.max(...group.map((r) => r.max))),
       errors: group.reduce((n, r) => n + r.errors, 0),
       non2xx: group.reduce((n, r) => n + r.non2xx, 0),
@@ -122,7 +123,7 @@ const num = (n) => n.toLocaleString('en-US');
 /** The Markdown table, with the conditions of the run and the target checks under it. */
 export function markdown(rows, checks, meta) {
   const lines = [
-    `| # | Scenario | Server | req/s | p50 ms | p99 ms | max ms | errors | non-2xx | cache hits | peak RSS MB | of node:http | ${REFERENCES.slice(
+    `| # | Scenario | Server | req/s | CPU µs per request | p50 ms | p99 ms | max ms | errors | non-2xx | cache hits | peak RSS MB | of node:http | ${REFERENCES.slice(
       1,
     )
       .map((ref) => `Keel ÷ ${short(ref)}`)
@@ -145,7 +146,7 @@ export function markdown(rows, checks, meta) {
       r.vs?.[ref] === undefined ? '–' : `${r.vs[ref]}×`,
     );
     lines.push(
-      `| ${r.scenario} | ${r.name}${note} | ${r.server} | ${num(r.rps)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} | ${r.non2xx} | ${hits} | ${rss} | ${ratio} | ${vs.join(' | ')} |`,
+      `| ${r.scenario} | ${r.name}${note} | ${r.server} | ${num(r.rps)} | ${num(r.cpuUs)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.errors} | ${r.non2xx} | ${hits} | ${rss} | ${ratio} | ${vs.join(' | ')} |`,
     );
   }
   lines.push(

@@ -103,9 +103,12 @@ export async function measure(target, scenario, ctx, options) {
   const file = join(dir, 'requests.tsv');
   writeRequests(file, scenario.requests(ctx));
   const stopRss = watchRss(target.rssMb);
+  const cpuBefore = target.cpuSeconds();
   try {
     const result = await load(generator, { base: target.base, file, seconds, connections });
     const rss = stopRss();
+    const requests = result.rps * seconds;
+    const cpuUs = requests > 0 ? ((target.cpuSeconds() - cpuBefore) / requests) * 1e6 : 0;
     scenario.walk?.(ctx).advance(result.sent);
     const answered = result.hits + result.misses;
     return {
@@ -118,6 +121,7 @@ export async function measure(target, scenario, ctx, options) {
       hits: result.hits,
       misses: result.misses,
       hitRatio: answered > 0 ? result.hits / answered : undefined,
+      cpuUs,
       rssMb: rss.largest,
       rssTotalMb: rss.total,
       wrapped: scenario.walk?.(ctx).wrapped() ?? false,

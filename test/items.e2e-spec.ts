@@ -1,4 +1,5 @@
 import {
+  eventually,
   countQueries,
   selectsItems,
   signInAdmin,
@@ -481,6 +482,16 @@ describe('items', () => {
 
     it('makes one database query for concurrent misses of one key', async () => {
       const item = await create(owner, { name: 'Popular', price: '1.00' });
+      // The creation's event, delivered while the reads run, would drop their flight (it
+      // invalidates the list): let it arrive first.
+      await eventually(async () => {
+        const rows = await db.query<Array<{ published_at: Date | null }>>(
+          'SELECT published_at FROM outbox WHERE aggregate_id = $1',
+          [item.id],
+        );
+        return rows.every((row) => row.published_at instanceof Date);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
       const selects = countQueries(db, selectsItems);
       try {
         const responses = await Promise.all(

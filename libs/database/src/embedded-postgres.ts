@@ -24,7 +24,6 @@ export const EMBEDDED_POSTGRES_SETTINGS: Record<string, string> = {
   listen_addresses: '127.0.0.1',
   // No socket in /tmp: the port is private to this data folder, reached over loopback.
   unix_socket_directories: '',
-  max_connections: '30',
   shared_buffers: '16MB',
   work_mem: '4MB',
   maintenance_work_mem: '32MB',
@@ -50,6 +49,14 @@ export class EmbeddedPostgresError extends Error {
   override readonly name = 'EmbeddedPostgresError';
 }
 
+export interface EmbeddedPostgresOptions {
+  /** The server's max_connections: the pool, the migration lock, a developer's psql. */
+  maxConnections?: number;
+  log?: (message: string) => void;
+  /** The server's own messages (fatal ones only, see EMBEDDED_POSTGRES_SETTINGS). */
+  warn?: (message: string) => void;
+}
+
 interface RunAs {
   uid: number;
   gid: number;
@@ -69,11 +76,18 @@ export class EmbeddedPostgres {
   private readonly serverDir: string;
   private readonly stopOnExit = () => this.child?.kill('SIGINT');
 
+  private readonly log: (message: string) => void;
+  private readonly warn: (message: string) => void;
+  private readonly maxConnections: number;
+
   constructor(
     private readonly dataDir: string,
-    private readonly log: (message: string) => void = () => undefined,
+    options: EmbeddedPostgresOptions = {},
   ) {
     this.serverDir = join(dataDir, SERVER_DIR);
+    this.log = options.log ?? (() => undefined);
+    this.warn = options.warn ?? this.log;
+    this.maxConnections = options.maxConnections ?? 20;
   }
 
   /** Initialises the folder on first use, starts the server, returns its connection URL. */
@@ -90,7 +104,7 @@ export class EmbeddedPostgres {
     const password = this.password();
     if (!existsSync(join(this.serverDir, 'PG_VERSION')))
       await this.initialise(bin, runAs, password);
-    this.clearStalePid();
+    await this.clearStalePid();
 
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
@@ -189,7 +203,7 @@ export class EmbeddedPostgres {
    * was killed (its orphan): stop it. A pid file naming a dead or unrelated process
    * (a reused PID after a reboot or in a container) is removed.
    */
-  private clearStalePid(): void {
+  private async clearStalePid(): Promise<void> {
     const pidFile = join(this.serverDir, 'postmaster.pid');
     const pid = readPid(pidFile);
     if (pid === undefined) return;
@@ -197,7 +211,7 @@ export class EmbeddedPostgres {
       this.log(`stopping the orphaned server (PID ${pid}) left by a previous process`);
       process.kill(pid, 'SIGINT');
       const deadline = Date.now() + 30_000;
-      while (isAlive(pid) && Date.now() < deadline) execFileSync('sleep', ['0.1']);
+      while (isAlive(pid) && Date.now() < deadline) await sleep(100);
       if (isAlive(pid)) {
         throw new EmbeddedPostgresError(
           `the embedded database's previous server (PID ${pid}) did not stop`,
@@ -213,9 +227,11 @@ export class EmbeddedPostgres {
     port: number,
     password: string,
   ): Promise<void> {
-    const flags = Object.entries({ ...EMBEDDED_POSTGRES_SETTINGS, port: String(port) }).flatMap(
-      ([key, value]) => ['-c', `${key}=${value}`],
-    );
+    const flags = Object.entries({
+      ...EMBEDDED_POSTGRES_SETTINGS,
+      max_connections: String(this.maxConnections),
+      port: String(port),
+    }).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
     const child = spawn(postgres, ['-D', this.serverDir, ...flags], {
       ...runAs,
       env: { ...process.env, LC_ALL: 'C' },
@@ -227,7 +243,7 @@ export class EmbeddedPostgres {
     child.stderr?.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       output += text;
-      for (const line of text.split('\n')) if (line.trim()) this.log(line.trim());
+      for (const line of text.split('\n')) if (line.trim()) this.warn(line.trim());
     });
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     this.child = child;

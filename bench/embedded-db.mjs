@@ -3,6 +3,9 @@
 //   sh scripts/node24.sh node bench/embedded-db.mjs [--rows 10000] [--reads 20000] [--concurrency 32]
 // Prints JSON: first start (initdb + start), later start, memory idle and after the reads,
 // and primary-key reads per second (pg pool of 10 for the server; PGlite is one session).
+// `--only app` starts Keel itself (dist/apps/api/src/main.js, embedded profile) instead:
+// first and later start to listening, memory of Keel + its server idle and at the peak of
+// `--seconds` of uncached item reads (GET /v1/items/<unknown id>: a primary-key read each).
 // Memory: VmRSS of this process plus each server process, and the same sum as PSS
 // (smaps_rollup: shared pages divided among the processes sharing them), in MB.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, chmodSync } from 'node:fs';
@@ -10,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import pg from 'pg';
+import { spawn } from 'node:child_process';
 
 const args = Object.fromEntries(
   process.argv
@@ -142,9 +146,97 @@ async function pglite() {
   }
 }
 
+function memoryOfTree(root) {
+  let rss = 0;
+  let pss = 0;
+  const pids = tree(root);
+  for (const pid of pids) {
+    try {
+      rss += kb(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
+      pss += kb(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss');
+    } catch {}
+  }
+  return { processes: pids.length, rssMb: Math.round(rss / 1024), pssMb: Math.round(pss / 1024) };
+}
+
+async function startKeel(dataDir, port) {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['dist/apps/api/src/main.js'], {
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
+    } catch {}
+    if (child.exitCode !== null) throw new Error(`Keel exited ${child.exitCode}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, startMs: Math.round(performance.now() - started) };
+}
+
+async function stopKeel(child) {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function app() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-app-'));
+  chmodSync(dataDir, 0o755);
+  const port = 38_000 + Math.floor(Math.random() * 1000);
+  const seconds = Number(args.seconds ?? 10);
+  try {
+    const first = await startKeel(dataDir, port);
+    await stopKeel(first.child);
+    const { child, startMs } = await startKeel(dataDir, port);
+    await new Promise((r) => setTimeout(r, 2000));
+    const idle = memoryOfTree(child.pid);
+    let peak = idle;
+    const sampler = setInterval(() => {
+      const now = memoryOfTree(child.pid);
+      if (now.pssMb > peak.pssMb) peak = now;
+    }, 200);
+    let requests = 0;
+    const latencies = [];
+    const until = Date.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (Date.now() < until) {
+          const t = performance.now();
+          const res = await fetch(`http://127.0.0.1:${port}/v1/items/${crypto.randomUUID()}`);
+          await res.arrayBuffer();
+          latencies.push(performance.now() - t);
+          requests++;
+        }
+      }),
+    );
+    clearInterval(sampler);
+    latencies.sort((a, b) => a - b);
+    await stopKeel(child);
+    return {
+      firstStartMs: first.startMs,
+      laterStartMs: startMs,
+      idle,
+      uncachedReadsPerSecond: Math.round(requests / seconds),
+      p99Ms: Number(latencies[Math.floor(latencies.length * 0.99)].toFixed(2)),
+      peak,
+    };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 // PGlite's heap stays in the process once loaded: measure the server first.
 const which = args.only;
 const result = { rows: ROWS, reads: READS, concurrency: CONCURRENCY };
 if (!which || which === 'postgres') result.embeddedPostgres = await embeddedPostgres();
 if (!which || which === 'pglite') result.pglite = await pglite();
+if (which === 'app') result.app = await app();
 console.log(JSON.stringify(result, null, 2));

@@ -1,7 +1,6 @@
 import {
   countQueries,
   selectsItems,
-  profile,
   redisServerAvailable,
   signUp,
   startTestApp,
@@ -19,7 +18,8 @@ import type { DataSource } from 'typeorm';
 
 /**
  * The response cache against a Redis of the test's own, which the tests stop and freeze
- * (SIGSTOP). Runs in both profiles: the database is PGlite or Postgres, the cache is Redis.
+ * (SIGSTOP). Runs in both profiles: the database is the embedded server or Postgres, the cache
+ * is Redis.
  */
 // Needs `redis-server` on PATH (skipped on a machine with only Node).
 const withRedis = redisServerAvailable() ? describe : describe.skip;
@@ -189,10 +189,10 @@ withRedis('response cache cut off from Redis', () => {
   });
 });
 
-// Two instances need one database both can reach: Postgres (PGlite is one process's).
-const withPostgres = profile.databaseUrl && redisServerAvailable() ? describe : describe.skip;
+// Two instances on one database: the second reaches the first's (embedded or not) by URL.
+const withRedisServer = redisServerAvailable() ? describe : describe.skip;
 
-withPostgres('response cache shared by two instances', () => {
+withRedisServer('response cache shared by two instances', () => {
   let redis: TestRedis;
   let a: TestApp;
   let b: TestApp;
@@ -205,7 +205,7 @@ withPostgres('response cache shared by two instances', () => {
     b = await startTestApp({
       REDIS_URL: redis.url,
       CACHE_LOCAL_TTL_MS: '600000',
-      DATABASE_URL: a.env.DATABASE_URL ?? '',
+      DATABASE_URL: a.databaseUrl,
       REDIS_KEY_PREFIX: a.env.REDIS_KEY_PREFIX ?? '',
       JWT_SECRET: a.env.JWT_SECRET ?? '',
     });

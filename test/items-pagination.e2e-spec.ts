@@ -82,7 +82,11 @@ describe('items pagination', () => {
     let owner: SignedIn;
 
     beforeAll(async () => {
-      t = await startTestApp();
+      // The bulk insert below is setup, not a request: give it more than a request's bound.
+      t = await startTestApp({
+        DATABASE_STATEMENT_TIMEOUT_MS: '120000',
+        DATABASE_QUERY_TIMEOUT_MS: '125000',
+      });
       db = t.app.get<DataSource>(getDataSourceToken());
       owner = await signUp(t.http);
       // One statement; every sort column has ties, so the id tie-breaker matters.

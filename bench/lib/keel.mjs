@@ -156,6 +156,16 @@ function rssOf(pid) {
   }
 }
 
+/** Proportional set size: shared pages (Postgres's shared buffers) divided among their users. */
+function pssOf(pid) {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return Number(/Pss:\s+(\d+)/.exec(rollup)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
 function childrenOf(pid) {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
@@ -164,26 +174,44 @@ function childrenOf(pid) {
   }
 }
 
-/** RSS in MB of `pid` and of each of its children: `{ total, largest }`. */
+function treeOf(pid) {
+  return [pid, ...childrenOf(pid).flatMap(treeOf)];
+}
+
+/**
+ * Memory in MB of `pid` and all its descendants (cluster workers, the embedded Postgres
+ * server and its backends): `{ total, largest, pss }`. `total` sums RSS, counting shared
+ * pages once per process; `pss` is the fair sum.
+ */
 export function processTreeRss(pid) {
-  const each = [pid, ...childrenOf(pid)].map(rssOf);
-  return { total: each.reduce((a, b) => a + b, 0), largest: Math.max(...each) };
+  const tree = treeOf(pid);
+  const each = tree.map(rssOf);
+  return {
+    total: each.reduce((a, b) => a + b, 0),
+    largest: Math.max(...each),
+    pss: tree.map(pssOf).reduce((a, b) => a + b, 0),
+  };
 }
 
 /** Samples `rss()` every 100 ms until the returned function is called; it returns the peaks. */
 export function watchRss(rss) {
-  const peak = { total: 0, largest: 0 };
+  const peak = { total: 0, largest: 0, pss: 0 };
   const sample = () => {
     const now = rss();
     peak.total = Math.max(peak.total, now.total);
     peak.largest = Math.max(peak.largest, now.largest);
+    peak.pss = Math.max(peak.pss, now.pss ?? 0);
   };
   sample();
   const timer = setInterval(sample, 100);
   return () => {
     clearInterval(timer);
     sample();
-    return { total: Math.round(peak.total), largest: Math.round(peak.largest) };
+    return {
+      total: Math.round(peak.total),
+      largest: Math.round(peak.largest),
+      pss: Math.round(peak.pss),
+    };
   };
 }
 

@@ -120,6 +120,7 @@ export async function measure(target, scenario, ctx, options) {
       hitRatio: answered > 0 ? result.hits / answered : undefined,
       rssMb: rss.largest,
       rssTotalMb: rss.total,
+      pssTotalMb: rss.pss,
       wrapped: scenario.walk?.(ctx).wrapped() ?? false,
     };
   } finally {

@@ -1,9 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { EmbeddedPostgres } from './embedded-postgres';
+import { EmbeddedPostgres, embeddedPostgresBinaries } from './embedded-postgres';
 
 /** A data folder the server's user can enter when the tests run as root. */
 function dataFolder(): string {
@@ -71,17 +71,49 @@ describe('EmbeddedPostgres', () => {
     expect(await select1(await again.start())).toBe(1);
   }, 60_000);
 
-  it('takes over a server orphaned by a killed owner (kill -9), and starts', async () => {
-    const killed = server();
-    await killed.start();
-    const orphan = postmasterPid(dir);
-    // What kill -9 leaves: the server running, its owner gone.
+  it('stops the server when its owner goes away without stopping it (kill -9)', async () => {
+    const owner = server();
+    await owner.start();
+    const pid = postmasterPid(dir);
+    // What the kernel does to a process killed with SIGKILL: its end of the guard's pipe closes.
+    (owner as unknown as { child: { stdin: { destroy(): void } } }).child.stdin.destroy();
+    const deadline = Date.now() + 10_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid)).toBe(false);
+  }, 60_000);
+
+  it('takes over a server orphaned by a killed owner, and starts', async () => {
+    const first = server();
+    await first.start();
+    await first.stop();
+    // An orphan: the server running with no Keel (and no guard) in front of it, and the
+    // owner file naming a process that is gone.
+    const asRoot = process.getuid?.() === 0;
+    const id = (flag: string) =>
+      Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
+    const orphan = spawn(
+      embeddedPostgresBinaries().postgres,
+      [
+        ...['-D', join(dir, 'postgres'), '-p', String(45_000 + Math.floor(Math.random() * 10_000))],
+        ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      ],
+      { ...(asRoot ? { uid: id('-u'), gid: id('-g') } : {}), detached: true, stdio: 'ignore' },
+    );
+    const ready = () => {
+      try {
+        return readFileSync(join(dir, 'postgres', 'postmaster.pid'), 'utf8').includes('ready');
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 20_000;
+    while (!ready() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     writeFileSync(join(dir, 'postgres-owner.pid'), `${deadPid()}\n`);
 
     const next = server();
     expect(await select1(await next.start())).toBe(1);
-    expect(alive(orphan)).toBe(false);
-    expect(postmasterPid(dir)).not.toBe(orphan);
+    expect(alive(orphan.pid as number)).toBe(false);
+    expect(postmasterPid(dir)).not.toBe(orphan.pid);
   }, 60_000);
 
   it('starts over a postmaster.pid that names a dead or an unrelated process', async () => {
@@ -115,6 +147,14 @@ describe('EmbeddedPostgres', () => {
       owner.kill();
     }
   });
+
+  it('refuses a second instance on the folder in this process, leaving the first one serving', async () => {
+    const url = await server().start();
+    await expect(server().start()).rejects.toThrow(
+      'in use by another Keel application in this process',
+    );
+    expect(await select1(url)).toBe(1);
+  }, 60_000);
 
   (process.getuid?.() === 0 ? it : it.skip)(
     'as root, names the folder the postgres user cannot enter, and the fixes',

@@ -43,6 +43,8 @@ const SERVER_DIR = 'postgres';
 const PASSWORD_FILE = 'postgres-password';
 const OWNER_FILE = 'postgres-owner.pid';
 const READY_TIMEOUT_MS = 60_000;
+/** Data folders whose server this process runs: the owner file cannot tell two apps of one process apart. */
+const runningHere = new Set<string>();
 
 /** Thrown when the embedded database cannot start; the message says what to do. */
 export class EmbeddedPostgresError extends Error {
@@ -73,6 +75,7 @@ export class EmbeddedPostgres {
   private child: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
   private url: string | undefined;
+  private claimed = false;
   private readonly serverDir: string;
   private readonly stopOnExit = () => this.child?.kill('SIGINT');
 
@@ -93,7 +96,7 @@ export class EmbeddedPostgres {
   /** Initialises the folder on first use, starts the server, returns its connection URL. */
   async start(): Promise<string> {
     if (this.url) return this.url;
-    const bin = binaries();
+    const bin = embeddedPostgresBinaries();
     const runAs = postgresUser();
     if (runAs) {
       assertReachable(bin.dir, runAs, 'the Postgres binaries');
@@ -101,22 +104,24 @@ export class EmbeddedPostgres {
     }
     mkdirSync(this.dataDir, { recursive: true });
     this.claim();
-    const password = this.password();
-    if (!existsSync(join(this.serverDir, 'PG_VERSION')))
-      await this.initialise(bin, runAs, password);
-    await this.clearStalePid();
-
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      try {
-        await this.spawnServer(bin.postgres, runAs, port, password);
-        break;
-      } catch (error) {
-        // Another program took the port between our probe and Postgres's bind.
-        if (attempt >= 3 || !(error instanceof PortTakenError)) throw error;
+    try {
+      const password = this.password();
+      if (!existsSync(join(this.serverDir, 'PG_VERSION')))
+        await this.initialise(bin, runAs, password);
+      await this.clearStalePid();
+      for (let attempt = 1; ; attempt++) {
+        const port = await freePort();
+        try {
+          return await this.spawnServer(bin.postgres, runAs, port, password);
+        } catch (error) {
+          // Another program took the port between our probe and Postgres's bind.
+          if (attempt >= 3 || !(error instanceof PortTakenError)) throw error;
+        }
       }
+    } catch (error) {
+      await this.stop();
+      throw error;
     }
-    return this.url as unknown as string;
   }
 
   /** Fast shutdown (open sessions are ended), then waits for the server to exit. */
@@ -129,7 +134,11 @@ export class EmbeddedPostgres {
     this.child = undefined;
     this.url = undefined;
     process.off('exit', this.stopOnExit);
-    rmSync(join(this.dataDir, OWNER_FILE), { force: true });
+    if (this.claimed) {
+      this.claimed = false;
+      runningHere.delete(this.serverDir);
+      rmSync(join(this.dataDir, OWNER_FILE), { force: true });
+    }
   }
 
   /**
@@ -137,6 +146,12 @@ export class EmbeddedPostgres {
    * may still have its orphaned server running: that one is stopped first.
    */
   private claim(): void {
+    if (runningHere.has(this.serverDir)) {
+      throw new EmbeddedPostgresError(
+        `DATA_DIR ${this.dataDir} is in use by another Keel application in this process. ` +
+          'Give this one another DATA_DIR, or set DATABASE_URL to share one Postgres.',
+      );
+    }
     const ownerFile = join(this.dataDir, OWNER_FILE);
     const owner = readPid(ownerFile);
     if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
@@ -146,6 +161,8 @@ export class EmbeddedPostgres {
       );
     }
     writeFileSync(ownerFile, `${process.pid}\n`);
+    runningHere.add(this.serverDir);
+    this.claimed = true;
   }
 
   private password(): string {
@@ -226,19 +243,26 @@ export class EmbeddedPostgres {
     runAs: RunAs | undefined,
     port: number,
     password: string,
-  ): Promise<void> {
+  ): Promise<string> {
     const flags = Object.entries({
       ...EMBEDDED_POSTGRES_SETTINGS,
       max_connections: String(this.maxConnections),
       port: String(port),
     }).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
-    const child = spawn(postgres, ['-D', this.serverDir, ...flags], {
-      ...runAs,
-      env: { ...process.env, LC_ALL: 'C' },
-      // Its own process group: a terminal's Ctrl-C reaches Keel, which drains, then stops it.
-      detached: true,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const argv = [postgres, '-D', this.serverDir, ...flags];
+    const guarded = platform() !== 'win32';
+    const child = spawn(
+      guarded ? '/bin/sh' : postgres,
+      guarded ? ['-c', GUARD, 'keel-postgres-guard', ...argv] : argv.slice(1),
+      {
+        ...runAs,
+        env: { ...process.env, LC_ALL: 'C' },
+        // Its own process group: a terminal's Ctrl-C reaches Keel, which drains, then stops it.
+        detached: true,
+        // The guard's stdin: this process's end closes however it dies.
+        stdio: [guarded ? 'pipe' : 'ignore', 'ignore', 'pipe'],
+      },
+    );
     let output = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
@@ -265,12 +289,11 @@ export class EmbeddedPostgres {
         await client.connect();
         await client.end();
         this.url = url;
-        return;
+        return url;
       } catch {
         await client.end().catch(() => undefined);
       }
       if (Date.now() > deadline) {
-        await this.stop();
         throw new EmbeddedPostgresError(
           `the embedded database did not accept connections within ${READY_TIMEOUT_MS} ms`,
         );
@@ -282,7 +305,23 @@ export class EmbeddedPostgres {
 
 class PortTakenError extends Error {}
 
-interface Binaries {
+/**
+ * Runs the server ("$@") and stops it (fast shutdown) when Keel's end of stdin closes,
+ * which happens however Keel ends, kill -9 included, or when the shell gets SIGINT/SIGTERM;
+ * exits when the server has. Without it a killed Keel would leave the server running.
+ */
+const GUARD = [
+  'exec 3<&0',
+  '"$@" </dev/null 3<&- &',
+  'pid=$!',
+  "trap 'kill -INT $pid 2>/dev/null' INT TERM",
+  '{ while read -r _; do :; done; kill -INT $pid 2>/dev/null; } <&3 &',
+  'watcher=$!',
+  'while kill -0 $pid 2>/dev/null; do wait $pid; done',
+  'kill $watcher 2>/dev/null',
+].join('\n');
+
+export interface Binaries {
   dir: string;
   initdb: string;
   postgres: string;
@@ -296,7 +335,8 @@ const PLATFORM_PACKAGES: Record<string, string> = {
   'win32-x64': '@embedded-postgres/windows-x64',
 };
 
-function binaries(): Binaries {
+/** The platform package's initdb and postgres; throws, naming the fix, where there is none. */
+export function embeddedPostgresBinaries(): Binaries {
   const key = `${platform()}-${arch()}`;
   const pkg = PLATFORM_PACKAGES[key];
   let entry: string | undefined;

@@ -156,7 +156,14 @@ function memoryOfTree(root) {
       pss += kb(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss');
     } catch {}
   }
-  return { processes: pids.length, rssMb: Math.round(rss / 1024), pssMb: Math.round(pss / 1024) };
+  const own = readFileSync(`/proc/${root}/smaps_rollup`, 'utf8');
+  return {
+    processes: pids.length,
+    rssMb: Math.round(rss / 1024),
+    pssMb: Math.round(pss / 1024),
+    nodeRssMb: Math.round(kb(own, 'Rss') / 1024),
+    nodePssMb: Math.round(kb(own, 'Pss') / 1024),
+  };
 }
 
 async function startKeel(dataDir, port) {

@@ -95,7 +95,8 @@ embedded('Import durability (embedded: the API process runs the job)', () => {
     expect(done).toMatchObject({ processed: ROWS, succeeded: ROWS, failed: 0, progress: 100 });
     expect(done.attempts).toBeGreaterThanOrEqual(3);
     await expectEachRowOnce(http, alice);
-  });
+    // Three starts of the API and its database server, 100,000 rows and their export.
+  }, 180_000);
 });
 
 full('Import durability (full: worker processes on BullMQ)', () => {

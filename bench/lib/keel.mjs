@@ -2,7 +2,7 @@
 // Used by every script in bench/.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -33,6 +33,8 @@ export function freePort() {
 export async function createData(profile) {
   const suffix = randomBytes(4).toString('hex');
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
+  // As root the embedded Postgres runs as the user postgres, which must enter it.
+  chmodSync(dataDir, 0o755);
   const database = profile === 'full' ? await createDatabase(`keel_bench_${suffix}`) : undefined;
   const keyPrefix = `keel-bench:${suffix}:`;
   return {

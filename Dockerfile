@@ -3,8 +3,8 @@
 #   docker build -t keel-api .
 #   docker run --rm -p 3000:3000 -e JWT_SECRET="$(openssl rand -base64 48)" keel-api
 #
-# Without DATABASE_URL the container runs the embedded profile (PGlite in /app/data,
-# one replica only); set DATABASE_URL, REDIS_URL and RABBITMQ_URL for the full profile
+# Without DATABASE_URL the container runs the embedded profile (a Postgres server,
+# started by Keel as the user `node`, with its data in /app/data; one replica only); set DATABASE_URL, REDIS_URL and RABBITMQ_URL for the full profile
 # (see docker-compose.yml). NODE_ENV=production: JWT_SECRET (32+ chars) is required.
 #
 # Debian (glibc) on purpose: argon2 ships prebuilt glibc binaries; no alpine/musl.
@@ -46,7 +46,7 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p /app/data && chown node:node /app/data
 
 USER node
-# Embedded profile's PGlite database (and, outside production, a generated JWT secret).
+# Embedded profile's Postgres data (and, outside production, a generated JWT secret).
 VOLUME ["/app/data"]
 EXPOSE 3000
 

@@ -1,7 +1,7 @@
 import {
+  profile,
   countQueries,
   selectsItems,
-  profile,
   redisServerAvailable,
   signUp,
   startTestApp,
@@ -21,7 +21,8 @@ import type { DataSource } from 'typeorm';
 
 /**
  * The response cache against a Redis of the test's own, which the tests stop and freeze
- * (SIGSTOP). Runs in both profiles: the database is PGlite or Postgres, the cache is Redis.
+ * (SIGSTOP). Runs in both profiles: the database is the embedded server or Postgres, the cache
+ * is Redis.
  */
 // Needs `redis-server` on PATH (skipped on a machine with only Node).
 const withRedis = redisServerAvailable() ? describe : describe.skip;
@@ -231,7 +232,9 @@ withRedis('response cache cut off from Redis', () => {
   });
 });
 
-// Two instances need one database both can reach: Postgres (PGlite is one process's).
+// Two instances on one Postgres. In the embedded profile the second instance, pointed at
+// the first one's server by URL, gets 401s for the first one's tokens: not yet explained,
+// so these run in the full profile only.
 const withPostgres = profile.databaseUrl && redisServerAvailable() ? describe : describe.skip;
 
 withPostgres('response cache shared by two instances', () => {
@@ -247,7 +250,7 @@ withPostgres('response cache shared by two instances', () => {
     b = await startTestApp({
       REDIS_URL: redis.url,
       CACHE_LOCAL_TTL_MS: '600000',
-      DATABASE_URL: a.env.DATABASE_URL ?? '',
+      DATABASE_URL: a.databaseUrl,
       REDIS_KEY_PREFIX: a.env.REDIS_KEY_PREFIX ?? '',
       JWT_SECRET: a.env.JWT_SECRET ?? '',
     });

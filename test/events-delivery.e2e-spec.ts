@@ -5,18 +5,17 @@ import {
   eventually,
   openEventStream,
   profile,
+  proxyFor,
+  type SignedIn,
   signUp,
   startApiProcess,
   startTestApp,
-  proxyFor,
-  type SignedIn,
+  tempDataDir,
   type TestApp,
 } from '@keel/testing';
 import { connect, type ChannelModel } from 'amqplib';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 
 // Needs what replicas share: Postgres and RabbitMQ (full profile).
@@ -42,7 +41,7 @@ async function observe(): Promise<{ model: ChannelModel; seen: Set<string> }> {
 withBroker('event delivery across processes', () => {
   it('delivers an event committed just before the process was killed, after a restart', async () => {
     const database = await createTestDatabase(profile.databaseUrl ?? '');
-    const dataDir = mkdtempSync(join(tmpdir(), 'keel-crash-'));
+    const dataDir = tempDataDir('keel-crash-');
     const { proxy, url: viaProxy } = await proxyFor(rabbitUrl ?? '', 5672);
     const observer = await observe();
     const env = {

@@ -10,14 +10,14 @@ import {
   spawnApi,
   startTestApp,
   startTestRedis,
+  tempDataDir,
   type TestApp,
   type TestRedis,
 } from '@keel/testing';
 import type { Cache } from 'cache-manager';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Faults from outside the process: a busy event loop, stalled clients, lost packets. */
@@ -162,7 +162,7 @@ describe('clients that stall', () => {
 describe('a process that cannot reach its database at start', () => {
   it('writes only JSON lines, names DATABASE_URL once without its password, and exits 1', async () => {
     const port = await closedPort();
-    const dataDir = mkdtempSync(join(tmpdir(), 'keel-faults-'));
+    const dataDir = tempDataDir('keel-faults-');
     const env = {
       NODE_ENV: 'production',
       JWT_SECRET: randomBytes(32).toString('hex'),

@@ -1,5 +1,12 @@
 import { ITEM_SORTS, itemPageQuery, type ItemSort } from '@keel/items';
-import { signUp, startTestApp, walkPages, type SignedIn, type TestApp } from '@keel/testing';
+import {
+  eventsDelivered,
+  signUp,
+  startTestApp,
+  walkPages,
+  type SignedIn,
+  type TestApp,
+} from '@keel/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
@@ -82,7 +89,11 @@ describe('items pagination', () => {
     let owner: SignedIn;
 
     beforeAll(async () => {
-      t = await startTestApp();
+      // The bulk insert below is setup, not a request: give it more than a request's bound.
+      t = await startTestApp({
+        DATABASE_STATEMENT_TIMEOUT_MS: '120000',
+        DATABASE_QUERY_TIMEOUT_MS: '125000',
+      });
       db = t.app.get<DataSource>(getDataSourceToken());
       owner = await signUp(t.http);
       // One statement; every sort column has ties, so the id tie-breaker matters.
@@ -292,6 +303,8 @@ describe('items pagination', () => {
             const token = newToken();
             // Concurrent creates: created_at ties (same millisecond) happen too.
             const created = await Promise.all(specs.map((s) => create(token, s)));
+            // Their events, arriving during a read, would keep that page out of the cache.
+            await eventsDelivered(db);
             const q = qc === 'upper' ? token.toUpperCase() : token;
             const { pages, items } = await walk(t, { q, sort, limit });
 
@@ -329,6 +342,7 @@ describe('items pagination', () => {
           async (sort, limit, specs, batches) => {
             const token = newToken();
             const before = ids(await Promise.all(specs.map((s) => create(token, s))));
+            await eventsDelivered(db);
             // Cache every page of the listing first.
             await walk(t, { q: token, sort, limit });
 

@@ -1,4 +1,5 @@
 import {
+  type ApiProcess,
   createTestDatabase,
   eventually,
   getJob,
@@ -6,21 +7,19 @@ import {
   jobWhen,
   profile,
   proxyFor,
+  type SignedIn,
   signUp,
+  type SpawnedProcess,
   startApiProcess,
   startImport,
   startTestApp,
   startTestRedis,
   startWorkerProcess,
-  type ApiProcess,
-  type SignedIn,
-  type SpawnedProcess,
+  tempDataDir,
 } from '@keel/testing';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 
@@ -56,7 +55,7 @@ embedded('Import durability (embedded: the API process runs the job)', () => {
   let api: ApiProcess | undefined;
 
   beforeAll(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'keel-jobs-'));
+    dataDir = tempDataDir('keel-jobs-');
   });
   afterAll(() => {
     api?.child.kill('SIGKILL');
@@ -96,7 +95,8 @@ embedded('Import durability (embedded: the API process runs the job)', () => {
     expect(done).toMatchObject({ processed: ROWS, succeeded: ROWS, failed: 0, progress: 100 });
     expect(done.attempts).toBeGreaterThanOrEqual(3);
     await expectEachRowOnce(http, alice);
-  });
+    // Three starts of the API and its database server, 100,000 rows and their export.
+  }, 180_000);
 });
 
 full('Import durability (full: worker processes on BullMQ)', () => {
@@ -111,7 +111,7 @@ full('Import durability (full: worker processes on BullMQ)', () => {
       DATABASE_URL: database.url,
       REDIS_URL: profile.redisUrl ?? '',
       REDIS_KEY_PREFIX: `keel-test:${randomBytes(4).toString('hex')}:`,
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'keel-jobs-')),
+      DATA_DIR: tempDataDir('keel-jobs-'),
     };
   });
   afterAll(async () => {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import {
   readUntilClosed,
   spawnApi,
   startApiProcess,
+  tempDataDir,
 } from '@keel/testing';
 
 /** The built app as a real process: start-up checks, logs, graceful shutdown, restarts. */
@@ -29,7 +29,7 @@ describe('the API process', () => {
     await database?.drop();
   });
   beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'keel-proc-'));
+    dataDir = tempDataDir('keel-proc-');
     env = {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'info',

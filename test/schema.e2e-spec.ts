@@ -1,10 +1,8 @@
 import { parseEnv } from '@keel/core';
-import { dataSourceOptions, runMigrations } from '@keel/database';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dataSourceOptions, EmbeddedPostgres, runMigrations } from '@keel/database';
+import { rmSync } from 'node:fs';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, profile } from '@keel/testing';
+import { createTestDatabase, profile, tempDataDir } from '@keel/testing';
 import { entities } from '../apps/api/src/entities';
 
 /**
@@ -13,7 +11,7 @@ import { entities } from '../apps/api/src/entities';
  */
 describe('schema', () => {
   it('matches the entities after the migrations run, and the migrations revert cleanly', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'keel-schema-'));
+    const dataDir = tempDataDir('keel-schema-');
     const database = profile.databaseUrl
       ? await createTestDatabase(profile.databaseUrl)
       : undefined;
@@ -22,7 +20,11 @@ describe('schema', () => {
       JWT_SECRET: 'x'.repeat(16) + 'abcdefghijklmnop',
       ...(database ? { DATABASE_URL: database.url } : {}),
     });
-    const dataSource = await new DataSource(dataSourceOptions(env, entities)).initialize();
+    const server = database ? undefined : new EmbeddedPostgres(dataDir);
+    const url = database?.url ?? (await server!.start());
+    const dataSource = await new DataSource(
+      dataSourceOptions(env.database, url, entities),
+    ).initialize();
     try {
       const applied = await runMigrations(dataSource);
       expect(applied.length).toBeGreaterThan(0);
@@ -37,6 +39,7 @@ describe('schema', () => {
       expect(tables).toEqual([]);
     } finally {
       await dataSource.destroy();
+      await server?.stop();
       await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     }

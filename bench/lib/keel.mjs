@@ -2,7 +2,7 @@
 // Used by every script in bench/.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -33,6 +33,8 @@ export function freePort() {
 export async function createData(profile) {
   const suffix = randomBytes(4).toString('hex');
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
+  // As root the embedded Postgres runs as the user postgres, which must enter it.
+  chmodSync(dataDir, 0o755);
   const database = profile === 'full' ? await createDatabase(`keel_bench_${suffix}`) : undefined;
   const keyPrefix = `keel-bench:${suffix}:`;
   return {
@@ -159,6 +161,16 @@ function rssOf(pid) {
   }
 }
 
+/** Proportional set size: shared pages (Postgres's shared buffers) divided among their users. */
+function pssOf(pid) {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return Number(/Pss:\s+(\d+)/.exec(rollup)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
 function childrenOf(pid) {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
@@ -167,10 +179,23 @@ function childrenOf(pid) {
   }
 }
 
-/** RSS in MB of `pid` and of each of its children: `{ total, largest }`. */
+function treeOf(pid) {
+  return [pid, ...childrenOf(pid).flatMap(treeOf)];
+}
+
+/**
+ * Memory in MB of `pid` and all its descendants (cluster workers, the embedded Postgres
+ * server and its backends): `{ total, largest, pss }`. `total` sums RSS, counting shared
+ * pages once per process; `pss` is the fair sum.
+ */
 export function processTreeRss(pid) {
-  const each = [pid, ...childrenOf(pid)].map(rssOf);
-  return { total: each.reduce((a, b) => a + b, 0), largest: Math.max(...each) };
+  const tree = treeOf(pid);
+  const each = tree.map(rssOf);
+  return {
+    total: each.reduce((a, b) => a + b, 0),
+    largest: Math.max(...each),
+    pss: tree.map(pssOf).reduce((a, b) => a + b, 0),
+  };
 }
 
 /**
@@ -193,18 +218,23 @@ export function processTreeCpuSeconds(pid) {
 
 /** Samples `rss()` every 100 ms until the returned function is called; it returns the peaks. */
 export function watchRss(rss) {
-  const peak = { total: 0, largest: 0 };
+  const peak = { total: 0, largest: 0, pss: 0 };
   const sample = () => {
     const now = rss();
     peak.total = Math.max(peak.total, now.total);
     peak.largest = Math.max(peak.largest, now.largest);
+    peak.pss = Math.max(peak.pss, now.pss ?? 0);
   };
   sample();
   const timer = setInterval(sample, 100);
   return () => {
     clearInterval(timer);
     sample();
-    return { total: Math.round(peak.total), largest: Math.round(peak.largest) };
+    return {
+      total: Math.round(peak.total),
+      largest: Math.round(peak.largest),
+      pss: Math.round(peak.pss),
+    };
   };
 }
 

@@ -124,6 +124,7 @@ export async function measure(target, scenario, ctx, options) {
       cpuUs,
       rssMb: rss.largest,
       rssTotalMb: rss.total,
+      pssTotalMb: rss.pss,
       wrapped: scenario.walk?.(ctx).wrapped() ?? false,
     };
   } finally {

@@ -1,3 +1,4 @@
+import type { DataSource } from 'typeorm';
 import { randomBytes } from 'node:crypto';
 import type TestAgent from 'supertest/lib/agent';
 import { ADMIN } from './test-app';
@@ -94,6 +95,21 @@ export async function eventually(
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Waits until the relay has published every outbox row, and a moment more for its delivery
+ * here. An event that arrives while a read is loading drops that load's result from the
+ * cache (it may be stale), so tests that count cache hits let earlier writes' events land.
+ */
+export async function eventsDelivered(db: DataSource): Promise<void> {
+  await eventually(async () => {
+    const rows = await db.query<Array<{ pending: number }>>(
+      'SELECT count(*)::int AS pending FROM outbox WHERE published_at IS NULL',
+    );
+    return rows[0]?.pending === 0;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
 /** Creates an item as `who` (price 1.00 unless given) and returns its body. */

@@ -1,8 +1,9 @@
 import { AppModule } from '../../apps/api/src/app.module';
 import { createHttpApp } from '@keel/core';
+import { EmbeddedDatabase } from '@keel/database';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -16,6 +17,8 @@ export interface TestApp {
   http: TestAgent;
   /** The environment the app was started with. */
   env: Record<string, string>;
+  /** The app's database: DATABASE_URL, or its embedded server's. */
+  databaseUrl: string;
   close: () => Promise<void>;
   /** Also listens on a free local port (for clients supertest cannot be, like SSE); returns its URL. */
   listen: () => Promise<string>;
@@ -34,11 +37,22 @@ export const profile = {
 };
 
 /**
+ * A temporary DATA_DIR. mkdtemp makes it 700; as root the embedded server runs as the
+ * user `postgres`, which must enter it.
+ */
+export function tempDataDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/**
  * Boots the real application (same `createHttpApp` as main.ts) on its own data:
- * a temporary DATA_DIR (PGlite) or a fresh Postgres database, and its own Redis key prefix.
+ * a temporary DATA_DIR (with its embedded Postgres server) or a fresh database on the
+ * server in DATABASE_URL, and its own Redis key prefix.
  */
 export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'keel-test-'));
+  const dataDir = tempDataDir('keel-test-');
   const database = profile.databaseUrl ? await createTestDatabase(profile.databaseUrl) : undefined;
   const env: Record<string, string> = {
     NODE_ENV: 'test',
@@ -65,6 +79,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     app,
     http: request(app.getHttpServer()),
     env,
+    databaseUrl: await app.get(EmbeddedDatabase).url(),
     listen: async () => {
       await app.listen(0, '127.0.0.1');
       return (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   if (cluster.isPrimary && env.app.webConcurrency > 1) {
     if (env.database.url === undefined) {
       logger.warn(
-        'WEB_CONCURRENCY > 1 needs DATABASE_URL: the embedded database belongs to one process. Starting one.',
+        'WEB_CONCURRENCY > 1 needs DATABASE_URL: the embedded profile keeps its cache, rate limits and event fan-out in one process. Starting one.',
       );
     } else {
       return runPrimary(env.app.webConcurrency);

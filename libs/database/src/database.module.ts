@@ -1,9 +1,10 @@
 import { Global, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { appConfig, databaseConfig } from '@keel/core';
+import { databaseConfig } from '@keel/core';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
+import { EmbeddedDatabase, EmbeddedDatabaseModule } from './embedded-database';
 import { runMigrations } from './migrate';
 import { Sql } from './sql';
 import { closeStuckConnections } from './stuck-connections';
@@ -32,13 +33,15 @@ export const DATABASE_START_ATTEMPTS = 10;
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
-      inject: [appConfig.KEY, databaseConfig.KEY],
-      useFactory: (
-        app: ConfigType<typeof appConfig>,
+      imports: [EmbeddedDatabaseModule],
+      inject: [databaseConfig.KEY, EmbeddedDatabase],
+      useFactory: async (
         database: ConfigType<typeof databaseConfig>,
+        embedded: EmbeddedDatabase,
       ) => ({
-        ...dataSourceOptions({ app, database }, []),
+        ...dataSourceOptions(database, await embedded.url(), []),
         autoLoadEntities: true,
+        // The embedded server has answered once started; retrying would only delay the error.
         retryAttempts: database.url ? DATABASE_START_ATTEMPTS : 0,
         retryDelay: 1_000,
       }),

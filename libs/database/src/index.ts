@@ -1,5 +1,7 @@
 export * from './database.module';
 export * from './data-source-options';
+export * from './embedded-database';
+export * from './embedded-postgres';
 export * from './migrate';
 export * from './migrations';
 export * from './idempotency/idempotency-key.entity';

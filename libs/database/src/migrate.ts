@@ -7,7 +7,6 @@ const MIGRATION_LOCK_KEY = 7_391_245_001;
 /**
  * Runs pending migrations, each in its own transaction. On Postgres a session
  * advisory lock makes replicas that start together take turns, so each runs once.
- * PGlite is one process's private database and needs no lock.
  */
 export async function runMigrations(dataSource: DataSource): Promise<Migration[]> {
   const logger = new Logger('Migrations');
@@ -16,8 +15,6 @@ export async function runMigrations(dataSource: DataSource): Promise<Migration[]
     for (const m of applied) logger.log(`applied ${m.name}`);
     return applied;
   };
-  if ((dataSource.options as { driver?: unknown }).driver !== undefined) return apply();
-
   const lock = dataSource.createQueryRunner();
   await lock.connect();
   try {

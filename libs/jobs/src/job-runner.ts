@@ -1,6 +1,5 @@
 import { Outbox } from '@keel/events';
 import { Injectable, Logger } from '@nestjs/common';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { DataSource, In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Job, UNFINISHED_STATES } from './entities/job.entity';
@@ -136,9 +135,6 @@ export class JobRunner {
           await recordJobEvent(tx, job.id, 'job.progress', { batch: update.summary ?? {} });
         });
         expected = update.checkpoint;
-        // The embedded database runs on this thread, and its promises settle without
-        // yielding: let waiting requests in between batches.
-        await yieldToEventLoop();
       },
     };
   }

@@ -40,7 +40,7 @@ export interface KeelEnv {
     };
   };
   database: {
-    /** Postgres connection string; absent means the embedded PGlite database in `dataDir`. */
+    /** Postgres connection string; absent means the embedded Postgres server in `dataDir`. */
     url: string | undefined;
     poolSize: number;
     connectTimeoutMs: number;
@@ -279,9 +279,9 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     attempts: r.int('JOBS_ATTEMPTS', 5, 1, 100),
     lockMs: r.int('JOBS_LOCK_MS', 30_000, 1_000, 600_000),
     importMaxBytes: r.int('IMPORT_MAX_BYTES', 104_857_600, 1_024, 10_737_418_240),
-    // The embedded database runs on the event loop's thread: smaller batches keep requests
-    // served while an import runs (p99 under 50 ms in bench/import-export.mjs).
-    importBatchRows: r.int('IMPORT_BATCH_ROWS', database.url ? 1_000 : 100, 1, 10_000),
+    // Both profiles' databases are Postgres servers, in their own processes: a batch's
+    // inserts do not hold this process's event loop.
+    importBatchRows: r.int('IMPORT_BATCH_ROWS', 1_000, 1, 10_000),
     parseThreads: r.int('IMPORT_PARSE_THREADS', Math.max(1, availableParallelism() - 1), 1, 64),
   };
 

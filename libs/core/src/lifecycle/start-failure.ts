@@ -22,6 +22,9 @@ export function exitOnStartFailure(error: unknown, context: StartContext): never
       { err: error, setting: 'DATABASE_URL', databaseUrl: url, attempts: context.attempts },
       `${context.name} cannot start: the database at DATABASE_URL (${url}) did not answer ${context.attempts} connection attempts`,
     );
+  } else if (error instanceof Error && error.name === 'EmbeddedPostgresError') {
+    // The embedded database's errors say what to change (DATA_DIR, the user, DATABASE_URL).
+    logger.fatal({ err: error }, `${context.name} cannot start: ${error.message}`);
   } else {
     logger.fatal({ err: error }, `${context.name} failed to start`);
   }

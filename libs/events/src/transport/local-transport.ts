@@ -12,7 +12,7 @@ export class LocalTransport extends EventTransport {
   }
 
   publish(event: IntegrationEvent): Promise<void> {
-    // Listeners run outside the relay's transaction (PGlite has one session).
+    // Listeners run after the relay's transaction, never inside it.
     setImmediate(() => this.dispatcher.deliver(event));
     return Promise.resolve();
   }

@@ -35,7 +35,7 @@ function line(item: ItemResponseDto, format: ExportFormat): string {
 /**
  * Every matching item, as CSV or NDJSON, in list order. The rows come in keyset batches
  * through the same indexed query as the list (not one long-lived cursor, which would hold
- * a connection for the whole download). The stream is pulled:
+ * a pool connection for the whole download). The stream is pulled:
  * the next batch is read only when the client has taken the last one, and a client that
  * goes away stops the reads.
  */

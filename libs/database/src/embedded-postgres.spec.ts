@@ -1,9 +1,23 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
-import { EmbeddedPostgres, embeddedPostgresBinaries } from './embedded-postgres';
+import {
+  EmbeddedPostgres,
+  embeddedPostgresBinaries,
+  postgresUser,
+  reachableBinaries,
+} from './embedded-postgres';
 
 /** A data folder the server's user can enter when the tests run as root. */
 function dataFolder(): string {
@@ -157,17 +171,60 @@ describe('EmbeddedPostgres', () => {
   }, 60_000);
 
   (process.getuid?.() === 0 ? it : it.skip)(
-    'as root, names the folder the postgres user cannot enter, and the fixes',
+    'as root, with a DATA_DIR the postgres user cannot enter, keeps the database where it can and links it',
     async () => {
       const closed = mkdtempSync(join(tmpdir(), 'keel-closed-'));
+      const dataDir = join(closed, 'data');
+      const s = new EmbeddedPostgres(dataDir);
       try {
-        const s = new EmbeddedPostgres(join(closed, 'data'));
-        await expect(s.start()).rejects.toThrow(
-          new RegExp(`cannot enter ${closed} \\(mode 700\\).*chmod o\\+x ${closed}`),
+        expect(await select1(await s.start())).toBe(1);
+        const target = realpathSync(join(dataDir, 'postgres'));
+        expect(target.startsWith(closed)).toBe(false);
+        expect(readFileSync(join(target, 'PG_VERSION'), 'utf8').trim()).toMatch(/^\d+$/);
+        await s.stop();
+        // Started again on the same DATA_DIR: the same database.
+        const again = new EmbeddedPostgres(dataDir);
+        await again.start();
+        expect(realpathSync(join(dataDir, 'postgres'))).toBe(target);
+        await again.stop();
+        rmSync(dirname(target), { recursive: true, force: true });
+      } finally {
+        await s.stop();
+        rmSync(closed, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
+
+  (process.getuid?.() === 0 ? it : it.skip)(
+    'as root, runs binaries from a checkout the postgres user cannot enter (a clone under /root)',
+    () => {
+      const closed = mkdtempSync(join(tmpdir(), 'keel-closed-checkout-'));
+      try {
+        const installed = embeddedPostgresBinaries();
+        const pkg = join(closed, 'node_modules', 'platform-package');
+        cpSync(join(installed.dir, '..'), pkg, { recursive: true, verbatimSymlinks: true });
+        const user = postgresUser();
+        if (!user) throw new Error('root has a postgres user to run as');
+        const bin = reachableBinaries(
+          {
+            ...installed,
+            dir: join(pkg, 'native'),
+            postgres: join(pkg, 'native', 'bin', 'postgres'),
+          },
+          user,
         );
+        expect(bin.dir.startsWith(closed)).toBe(false);
+        const version = spawnSync(bin.postgres, ['--version'], {
+          uid: user.uid,
+          gid: user.gid,
+          encoding: 'utf8',
+        });
+        expect(version.stdout).toMatch(/^postgres \(PostgreSQL\) \d+/);
       } finally {
         rmSync(closed, { recursive: true, force: true });
       }
     },
+    60_000,
   );
 });

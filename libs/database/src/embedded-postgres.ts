@@ -1,17 +1,21 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   chownSync,
+  cpSync,
   existsSync,
   mkdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
-import { arch, platform } from 'node:os';
+import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
@@ -80,7 +84,7 @@ export class EmbeddedPostgres {
   private exited: Promise<void> | undefined;
   private url: string | undefined;
   private claimed = false;
-  private readonly serverDir: string;
+  private serverDir: string;
   private readonly stopOnExit = () => this.child?.kill('SIGINT');
 
   private readonly log: (message: string) => void;
@@ -100,16 +104,20 @@ export class EmbeddedPostgres {
   /** Initialises the folder on first use, starts the server, returns its connection URL. */
   async start(): Promise<string> {
     if (this.url) return this.url;
-    const bin = embeddedPostgresBinaries();
     const runAs = postgresUser();
-    if (runAs) {
-      assertReachable(bin.dir, runAs, 'the Postgres binaries');
-      assertReachable(this.dataDir, runAs, 'DATA_DIR');
-    }
+    const bin = runAs
+      ? reachableBinaries(embeddedPostgresBinaries(), runAs)
+      : embeddedPostgresBinaries();
     mkdirSync(this.dataDir, { recursive: true });
+    const password = this.password();
+    if (runAs && closedFolder(this.dataDir, runAs)) {
+      this.serverDir = serverDirOutside(this.dataDir, password, runAs);
+      this.log(
+        `the postgres user cannot enter DATA_DIR (${this.dataDir}): the database is in ${this.serverDir} (linked from DATA_DIR/${SERVER_DIR})`,
+      );
+    }
     this.claim();
     try {
-      const password = this.password();
       if (!existsSync(join(this.serverDir, 'PG_VERSION')))
         await this.initialise(bin, runAs, password);
       await this.clearStalePid();
@@ -183,7 +191,7 @@ export class EmbeddedPostgres {
     mkdirSync(this.serverDir, { mode: 0o700 });
     if (runAs) chownSync(this.serverDir, runAs.uid, runAs.gid);
     // initdb reads the password from a file only the server's user can read.
-    const pwDir = join(this.dataDir, 'postgres-init');
+    const pwDir = join(dirname(this.serverDir), 'postgres-init');
     rmSync(pwDir, { recursive: true, force: true });
     mkdirSync(pwDir, { mode: 0o700 });
     const pwFile = join(pwDir, 'password');
@@ -365,7 +373,7 @@ export function embeddedPostgresBinaries(): Binaries {
 }
 
 /** Postgres refuses to run as root: as root it runs as the system user `postgres`, created if absent. */
-function postgresUser(): RunAs | undefined {
+export function postgresUser(): RunAs | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = (flag: string) => execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim();
   try {
@@ -389,11 +397,8 @@ function postgresUser(): RunAs | undefined {
   };
 }
 
-/**
- * The `postgres` user must be able to enter every folder above the binaries and the
- * data (a checkout under /root, mode 700, fails here, before initdb would).
- */
-function assertReachable(path: string, user: RunAs, what: string): void {
+/** The first folder on the way to `path` (itself included) that `user` cannot enter. */
+function closedFolder(path: string, user: RunAs): { dir: string; mode: number } | undefined {
   let folder = path;
   const folders: string[] = [];
   while (folder !== parse(folder).root) {
@@ -405,22 +410,82 @@ function assertReachable(path: string, user: RunAs, what: string): void {
     try {
       stat = statSync(dir);
     } catch {
-      return; // The rest will be created by Keel (as root, mode 755).
+      return undefined; // The rest will be created by Keel (as root, mode 755).
     }
     const mode = stat.mode;
     const enters =
       (stat.uid === user.uid && mode & 0o100) ||
       (user.groups.includes(stat.gid) && mode & 0o010) ||
       mode & 0o001;
-    if (!enters) {
-      throw new EmbeddedPostgresError(
-        `Keel runs as root, so its embedded Postgres runs as the user "postgres" (Postgres refuses root), ` +
-          `and that user cannot enter ${dir} (mode ${(mode & 0o777).toString(8)}), above ${what} (${path}). ` +
-          `Fix one of: run Keel as a non-root user; let others traverse that folder (chmod o+x ${dir}); ` +
-          `move the checkout or DATA_DIR to a folder others can enter (e.g. /srv or /opt); or set DATABASE_URL.`,
-      );
+    if (!enters) return { dir, mode: mode & 0o777 };
+  }
+  return undefined;
+}
+
+/**
+ * The `postgres` user must be able to enter every folder above the data (DATA_DIR under
+ * /root, mode 700, fails here, before initdb would).
+ */
+function assertReachable(path: string, user: RunAs, what: string): void {
+  const closed = closedFolder(path, user);
+  if (!closed) return;
+  throw new EmbeddedPostgresError(
+    `Keel runs as root, so its embedded Postgres runs as the user "postgres" (Postgres refuses root), ` +
+      `and that user cannot enter ${closed.dir} (mode ${closed.mode.toString(8)}), above ${what} (${path}). ` +
+      `Fix one of: run Keel as a non-root user; set DATA_DIR to a folder others can enter (e.g. /srv/keel); ` +
+      `let others traverse that folder (chmod o+x ${closed.dir}); or set DATABASE_URL.`,
+  );
+}
+
+/**
+ * As root, with a DATA_DIR the `postgres` user cannot enter (`./data` of a checkout under
+ * /root): the server's folder goes where it can, named after this DATA_DIR's generated
+ * password (a new DATA_DIR gets a new database), and DATA_DIR/postgres links to it.
+ */
+function serverDirOutside(dataDir: string, password: string, user: RunAs): string {
+  const base = platform() === 'linux' ? '/var/lib/keel' : join(tmpdir(), 'keel');
+  const id = createHash('sha256').update(password).digest('hex').slice(0, 16);
+  const dir = join(base, id);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  chmodSync(base, 0o755);
+  assertReachable(dir, user, 'the database folder');
+  const link = join(dataDir, SERVER_DIR);
+  try {
+    symlinkSync(join(dir, SERVER_DIR), link);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return join(dir, SERVER_DIR);
+}
+
+/**
+ * The binaries, where the `postgres` user can run them. In a checkout it cannot enter (one
+ * under /root, mode 700) they are copied once per version to the temporary folder.
+ */
+export function reachableBinaries(bin: Binaries, user: RunAs): Binaries {
+  if (!closedFolder(bin.dir, user)) return bin;
+  const { version } = JSON.parse(readFileSync(join(bin.dir, '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const dir = join(tmpdir(), `keel-postgres-${platform()}-${arch()}-${version}`);
+  if (!existsSync(join(dir, 'bin'))) {
+    const partial = `${dir}.${process.pid}`;
+    // The libraries' symlinks are relative: copied as they are, they stay inside the copy.
+    cpSync(bin.dir, partial, { recursive: true, verbatimSymlinks: true });
+    chmodSync(partial, 0o755);
+    try {
+      renameSync(partial, dir);
+    } catch {
+      rmSync(partial, { recursive: true, force: true }); // another process copied it first
     }
   }
+  assertReachable(dir, user, 'the Postgres binaries');
+  const exe = platform() === 'win32' ? '.exe' : '';
+  return {
+    dir,
+    initdb: join(dir, 'bin', `initdb${exe}`),
+    postgres: join(dir, 'bin', `postgres${exe}`),
+  };
 }
 
 function readPid(file: string): number | undefined {

@@ -51,6 +51,15 @@ export async function createData(profile) {
 }
 
 /**
+ * The Node flags `npm start` gives Keel (package.json), so the bench measures Keel as it runs;
+ * a variant's own flags come after them and win.
+ */
+export const START_FLAGS = JSON.parse(readFileSync('package.json', 'utf8'))
+  .scripts.start.match(/ node ((?:--\S+ )*)dist\//)[1]
+  .split(' ')
+  .filter(Boolean);
+
+/**
  * Starts the built API on `data` and waits until it is ready. `env` adds settings; `root` is
  * the checkout whose `dist/` runs (another build, for bench/compare.mjs). Several processes
  * may run on the same full-profile data, one at a time on embedded data.
@@ -61,21 +70,25 @@ export async function startKeel({ data, env = {}, stdout = 'ignore', nodeArgs = 
   if (data.profile === 'embedded') {
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'RABBITMQ_URL']) delete inherited[name];
   }
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/apps/api/src/main.js'], {
-    cwd: root,
-    env: {
-      ...inherited,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: data.dataDir,
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      ...(data.database ? { DATABASE_URL: data.database.url } : {}),
-      ...(data.profile === 'full' ? { REDIS_KEY_PREFIX: data.keyPrefix } : {}),
-      ...env,
+  const child = spawn(
+    process.execPath,
+    [...START_FLAGS, ...nodeArgs, 'dist/apps/api/src/main.js'],
+    {
+      cwd: root,
+      env: {
+        ...inherited,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: data.dataDir,
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+        ...(data.database ? { DATABASE_URL: data.database.url } : {}),
+        ...(data.profile === 'full' ? { REDIS_KEY_PREFIX: data.keyPrefix } : {}),
+        ...env,
+      },
+      stdio: ['ignore', stdout, 'inherit'],
     },
-    stdio: ['ignore', stdout, 'inherit'],
-  });
+  );
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const keel = {
     profile: data.profile,

@@ -2,7 +2,7 @@ import { IsOmittable } from '@keel/core';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, Length, Matches, MaxLength } from 'class-validator';
-import type { Item } from '../entities/item.entity';
+import type { ItemRow } from '../item-row';
 
 /** Up to ten digits before the point and two after: what numeric(12,2) holds. */
 export const PRICE_PATTERN = /^(0|[1-9]\d{0,9})(\.\d{1,2})?$/;
@@ -91,7 +91,7 @@ export function normalizePrice(price: string): string {
   return `${whole}.${fraction.padEnd(2, '0')}`;
 }
 
-export function mapItem(item: Item): ItemResponseDto {
+export function mapItem(item: ItemRow): ItemResponseDto {
   return {
     id: item.id,
     name: item.name,

@@ -10,14 +10,14 @@ import { isoTimestampSql, Outbox, OUTBOX_INSERT, recordEvent } from '@keel/event
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { mapItem, normalizePrice, type ItemResponseDto } from '../../dto/item.dto';
 import { Item } from '../../entities/item.entity';
-import { ITEM_COLUMNS, itemFromRow, type ItemRow } from '../../item-row';
+import { ITEM_COLUMNS, type ItemRow } from '../../item-row';
 import { ITEMS_LIST_TAG } from '../../items.cache';
 import { CreateItemCommand, type CreateItemResult } from './create-item.command';
 
 /**
  * The item and its `item.created` event in one statement: one round trip instead of BEGIN,
  * two INSERTs and COMMIT, and still one atomic change. The event's `item` is built in SQL
- * from the inserted row, field for field what `itemFromRow` makes of it.
+ * from the inserted row, field for field what `mapItem` makes of it.
  */
 const CREATE_ITEM = statement(
   'items.create',
@@ -26,14 +26,14 @@ const CREATE_ITEM = statement(
      RETURNING ${ITEM_COLUMNS}
    ), event AS (
      ${OUTBOX_INSERT}
-     SELECT $6, 'item.created', 'item', item.id, item.owner_id, $7, jsonb_build_object('item',
+     SELECT $6, 'item.created', 'item', item.id, item."ownerId", $7, jsonb_build_object('item',
        jsonb_build_object('id', item.id, 'name', item.name, 'description', item.description,
-         'price', item.price::text, 'ownerId', item.owner_id, 'version', item.version,
-         'createdAt', ${isoTimestampSql('item.created_at')},
-         'updatedAt', ${isoTimestampSql('item.updated_at')}))
+         'price', item.price::text, 'ownerId', item."ownerId", 'version', item.version,
+         'createdAt', ${isoTimestampSql('item."createdAt"')},
+         'updatedAt', ${isoTimestampSql('item."updatedAt"')}))
      FROM item
    )
-   SELECT ${ITEM_COLUMNS} FROM item`,
+   SELECT * FROM item`,
 );
 
 @CommandHandler(CreateItemCommand)
@@ -68,7 +68,7 @@ export class CreateItemHandler implements ICommandHandler<CreateItemCommand> {
       currentRequestId() ?? null,
     ]);
     this.outbox.recorded();
-    return itemFromRow(row);
+    return mapItem(row);
   }
 
   /** With an Idempotency-Key: the key's claim, the item, its event and the stored answer in one transaction. */

@@ -3,8 +3,8 @@ import { Sql } from '@keel/database';
 import { Logger, StreamableFile } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { Readable } from 'node:stream';
-import { type ItemResponseDto } from '../../dto/item.dto';
-import { itemFromRow, type ItemRow } from '../../item-row';
+import { mapItem, type ItemResponseDto } from '../../dto/item.dto';
+import { type ItemRow } from '../../item-row';
 import { itemCursorValues, itemPageQuery } from '../list-items/item-page';
 import { ExportItemsQuery, type ExportFormat } from './export-items.query';
 
@@ -48,7 +48,7 @@ export class ExportItemsHandler implements IQueryHandler<ExportItemsQuery> {
   async execute({ format, sort, q }: ExportItemsQuery): Promise<StreamableFile> {
     const batch = async (cursor: string | undefined) => {
       const { statement, values } = itemPageQuery({ limit: BATCH - 1, sort, cursor, q });
-      return (await this.sql.rows<ItemRow>(statement, values)).map(itemFromRow);
+      return (await this.sql.rows<ItemRow>(statement, values)).map(mapItem);
     };
     const text = (items: ItemResponseDto[]) => items.map((item) => line(item, format)).join('');
     // The first batch is read and written out before the status line goes out: whatever can

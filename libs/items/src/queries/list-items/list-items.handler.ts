@@ -1,8 +1,8 @@
 import { toPage, type Page } from '@keel/core';
 import { Sql } from '@keel/database';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { type ItemResponseDto } from '../../dto/item.dto';
-import { itemFromRow, type ItemRow } from '../../item-row';
+import { mapItem, type ItemResponseDto } from '../../dto/item.dto';
+import { type ItemRow } from '../../item-row';
 import { itemCursorValues, itemPageQuery } from './item-page';
 import { ListItemsQuery } from './list-items.query';
 
@@ -12,7 +12,7 @@ export class ListItemsHandler implements IQueryHandler<ListItemsQuery> {
 
   async execute({ page }: ListItemsQuery): Promise<Page<ItemResponseDto>> {
     const { statement, values } = itemPageQuery(page);
-    const items = (await this.sql.rows<ItemRow>(statement, values)).map(itemFromRow);
+    const items = (await this.sql.rows<ItemRow>(statement, values)).map(mapItem);
     return toPage(
       items,
       page.limit,

@@ -185,7 +185,7 @@ describe('items export', () => {
 
   it('reads only as fast as the client takes the rows (backpressure), and resumes when it reads', async () => {
     const rows = await matching();
-    const selects = countQueries(db, selectsItems);
+    const selects = countQueries(selectsItems);
     try {
       const { res } = await openExport();
       const stalled = await settledCount(selects.count);
@@ -212,7 +212,7 @@ describe('items export', () => {
   });
 
   it('stops reading the database when the client goes away', async () => {
-    const selects = countQueries(db, selectsItems);
+    const selects = countQueries(selectsItems);
     try {
       const { res, req } = await openExport();
       // The client takes the first bytes and hangs up.

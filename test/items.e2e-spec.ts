@@ -486,7 +486,7 @@ describe('items', () => {
     it('makes one database query for concurrent misses of one key', async () => {
       const item = await create(owner, { name: 'Popular', price: '1.00' });
       await eventsDelivered(db);
-      const selects = countQueries(db, selectsItems);
+      const selects = countQueries(selectsItems);
       try {
         const responses = await Promise.all(
           Array.from({ length: 20 }, () => t.http.get(`/v1/items/${item.id}`)),

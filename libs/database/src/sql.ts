@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 
 /** A statement of a hot path: its name makes Postgres plan it once per connection. */
@@ -25,12 +25,9 @@ export class Sql {
   constructor(private readonly dataSource: DataSource) {}
 
   async rows<T>(statement: Statement, values: unknown[]): Promise<T[]> {
-    const pool = (this.dataSource.driver as unknown as { master: unknown }).master;
-    if (pool instanceof Pool) {
-      const result = await pool.query({ name: statement.name, text: statement.text, values });
-      return result.rows as T[];
-    }
-    // Another pool (the embedded database's) takes the text without preparing it.
-    return this.dataSource.query<T[]>(statement.text, values);
+    // TypeORM's postgres driver keeps its pg Pool as `master`; both profiles use it.
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    const result = await pool.query({ name: statement.name, text: statement.text, values });
+    return result.rows as T[];
   }
 }

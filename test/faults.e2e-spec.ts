@@ -138,6 +138,8 @@ describe('clients that stall', () => {
       DATABASE_URL: url,
       DATABASE_QUERY_TIMEOUT_MS: '120000',
       HTTP_HANDLER_TIMEOUT_MS: '1000',
+      // Must stay under the handler's deadline (an access change waits it out).
+      AUTH_USER_STATUS_TTL_MS: '500',
     });
     try {
       await t.http.get('/v1/items?q=warm').expect(200);

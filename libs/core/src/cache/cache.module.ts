@@ -54,8 +54,10 @@ function redisStore(url: string, namespace: string, policy: DependencyPolicy): K
     logger.warn({ err: error }, 'redis cache unavailable');
   };
   store.on('error', report);
+  // Made on the first call, not at start: a cache nobody reads opens no connection.
+  let connecting: Promise<void> | undefined;
   const keyv = new Keyv({
-    store: new ResilientStore(store, policy, firstConnection(store)),
+    store: new ResilientStore(store, policy, () => (connecting ??= firstConnection(store))),
     namespace,
     throwOnErrors: true,
   });

@@ -13,7 +13,7 @@ export class ResilientStore implements KeyvStoreAdapter {
   constructor(
     private readonly inner: KeyvStoreAdapter,
     private readonly policy: DependencyPolicy,
-    private readonly ready: Promise<void> = Promise.resolve(),
+    private readonly ready: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   // Keyv reads and sets these on its store.
@@ -36,7 +36,7 @@ export class ResilientStore implements KeyvStoreAdapter {
 
   get<Value>(key: string): Promise<StoredData<Value> | undefined> {
     return this.policy.execute(async () => {
-      await this.ready;
+      await this.ready();
       return this.inner.get<Value>(key);
     });
   }
@@ -44,7 +44,7 @@ export class ResilientStore implements KeyvStoreAdapter {
   getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
     const inner = this.inner;
     return this.policy.execute(async () => {
-      await this.ready;
+      await this.ready();
       return inner.getMany
         ? inner.getMany<Value>(keys)
         : Promise.all(keys.map((key) => inner.get<Value>(key)));
@@ -53,21 +53,21 @@ export class ResilientStore implements KeyvStoreAdapter {
 
   set(key: string, value: unknown, ttl?: number): Promise<unknown> {
     return this.policy.executeWithRetry(async () => {
-      await this.ready;
+      await this.ready();
       return (await this.inner.set(key, value, ttl)) as unknown;
     });
   }
 
   delete(key: string): Promise<boolean> {
     return this.policy.executeWithRetry(async () => {
-      await this.ready;
+      await this.ready();
       return this.inner.delete(key);
     });
   }
 
   clear(): Promise<void> {
     return this.policy.executeWithRetry(async () => {
-      await this.ready;
+      await this.ready();
       return this.inner.clear();
     });
   }

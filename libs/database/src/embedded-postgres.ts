@@ -46,6 +46,13 @@ export const EMBEDDED_POSTGRES_SETTINGS: Record<string, string> = {
   log_min_messages: 'fatal',
 };
 
+/**
+ * What the server says while starting (to the readiness probe) and stopping (to the pool's
+ * last connections): expected, so not worth a warning.
+ */
+const EXPECTED_FATAL =
+  /FATAL: {2}(the database system is (starting up|shutting down)|terminating connection due to administrator command)/;
+
 const USER = 'keel';
 const SERVER_DIR = 'postgres';
 const PASSWORD_FILE = 'postgres-password';
@@ -279,7 +286,9 @@ export class EmbeddedPostgres {
     child.stderr?.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       output += text;
-      for (const line of text.split('\n')) if (line.trim()) this.warn(line.trim());
+      for (const line of text.split('\n')) {
+        if (line.trim() && !EXPECTED_FATAL.test(line)) this.warn(line.trim());
+      }
     });
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     this.child = child;

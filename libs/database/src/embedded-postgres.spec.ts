@@ -85,6 +85,22 @@ describe('EmbeddedPostgres', () => {
     expect(await select1(await again.start())).toBe(1);
   }, 60_000);
 
+  (process.platform === 'linux' ? it : it.skip)(
+    "gives the server none of Keel's environment (its secrets stay in Keel)",
+    async () => {
+      process.env.KEEL_TEST_SECRET = 'not-for-postgres';
+      try {
+        await server().start();
+        const environ = readFileSync(`/proc/${postmasterPid(dir)}/environ`, 'utf8').split('\0');
+        expect(environ).not.toContain('KEEL_TEST_SECRET=not-for-postgres');
+        expect(environ).toContain('LC_ALL=C');
+      } finally {
+        delete process.env.KEEL_TEST_SECRET;
+      }
+    },
+    60_000,
+  );
+
   it('stops the server when its owner goes away without stopping it (kill -9)', async () => {
     const owner = server();
     await owner.start();

@@ -53,6 +53,12 @@ export const EMBEDDED_POSTGRES_SETTINGS: Record<string, string> = {
 const EXPECTED_FATAL =
   /FATAL: {2}(the database system is (starting up|shutting down)|terminating connection due to administrator command)/;
 
+/**
+ * The environment of initdb and the server: none of Keel's (its secrets stay in Keel), a
+ * fixed locale. The guard shell uses builtins only, so it needs no PATH.
+ */
+const SERVER_ENV = { LC_ALL: 'C' };
+
 const USER = 'keel';
 const SERVER_DIR = 'postgres';
 const PASSWORD_FILE = 'postgres-password';
@@ -219,7 +225,7 @@ export class EmbeddedPostgres {
         '--locale=C',
         '--no-instructions',
       ],
-      { ...runAs, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] },
+      { ...runAs, env: SERVER_ENV, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let output = '';
     initdb.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -275,7 +281,7 @@ export class EmbeddedPostgres {
       guarded ? ['-c', GUARD, 'keel-postgres-guard', ...argv] : argv.slice(1),
       {
         ...runAs,
-        env: { ...process.env, LC_ALL: 'C' },
+        env: SERVER_ENV,
         // Its own process group: a terminal's Ctrl-C reaches Keel, which drains, then stops it.
         detached: true,
         // The guard's stdin: this process's end closes however it dies.

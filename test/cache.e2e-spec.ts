@@ -309,3 +309,48 @@ withPostgres('response cache shared by two instances', () => {
     await b.http.get(`/v1/items/${item.id}`).expect(404);
   });
 });
+
+withPostgres('response cache with CACHE_SHARED=false', () => {
+  let redis: TestRedis;
+  let a: TestApp;
+  let b: TestApp;
+  let user: SignedIn;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    const env = { REDIS_URL: redis.url, CACHE_SHARED: 'false', CACHE_LOCAL_TTL_MS: '600000' };
+    a = await startTestApp(env);
+    b = await startTestApp({
+      ...env,
+      DATABASE_URL: a.databaseUrl,
+      REDIS_KEY_PREFIX: a.env.REDIS_KEY_PREFIX ?? '',
+      JWT_SECRET: a.env.JWT_SECRET ?? '',
+    });
+    user = await signUp(a.http);
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+    await redis.close();
+  });
+
+  it('keeps entries in each process only, and a write on one instance still drops them on the other', async () => {
+    const item = await createItem(a.http, user, { name: 'v1' });
+    await b.http.get(`/v1/items/${item.id}`).expect(200);
+    expect((await b.http.get(`/v1/items/${item.id}`).expect(200)).headers['x-cache']).toBe('HIT');
+    // Another instance's first read is its own miss: nothing was shared through Redis.
+    expect((await a.http.get(`/v1/items/${item.id}`).expect(200)).headers['x-cache']).toBe('MISS');
+    const inspect = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    try {
+      expect(await inspect.keys(`${a.env.REDIS_KEY_PREFIX}cache*`)).toEqual([]);
+    } finally {
+      inspect.disconnect();
+    }
+    await a.http.patch(`/v1/items/${item.id}`).set(user.auth).send({ name: 'v2' }).expect(200);
+    // b's entry lives ten minutes; only the invalidation message explains a fresh read.
+    await eventually(async () => {
+      const read = await b.http.get(`/v1/items/${item.id}`).expect(200);
+      return (read.body as ItemBody).name === 'v2';
+    });
+  });
+});

@@ -104,7 +104,10 @@ const FIRST_CONNECTION_MS = 2_000;
         policy: DependencyPolicy,
       ) => ({
         ttl: cache.ttlSeconds * 1000,
-        stores: redis.url ? [redisStore(redis.url, `${redis.keyPrefix}cache`, policy)] : [],
+        stores:
+          redis.url && cache.shared
+            ? [redisStore(redis.url, `${redis.keyPrefix}cache`, policy)]
+            : [],
       }),
     }),
   ],

@@ -12,6 +12,7 @@ function inProcessCache(): ResponseCache {
       ttlSeconds: 60,
       localTtlMs: 5_000,
       localMaxEntries: 100,
+      shared: true,
       timeoutMs: 100,
       breakerHalfOpenMs: 1_000,
     },

@@ -63,6 +63,8 @@ export interface KeelEnv {
     /** Lifetime of in-process entries when other processes may write: the staleness bound. */
     localTtlMs: number;
     localMaxEntries: number;
+    /** Keep shared entries in Redis (when `REDIS_URL` is set); false keeps each process's own. */
+    shared: boolean;
     /** Longest one Redis cache call may take before the request goes on without it. */
     timeoutMs: number;
     /** How long the circuit stays open after Redis failed before one call is tried again. */
@@ -269,6 +271,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     ttlSeconds: r.int('CACHE_TTL_SECONDS', 60, 1, 86_400),
     localTtlMs: r.int('CACHE_LOCAL_TTL_MS', 5_000, 0, 3_600_000),
     localMaxEntries: r.int('CACHE_LOCAL_MAX_ENTRIES', 1_000, 0, 1_000_000),
+    shared: r.bool('CACHE_SHARED', true),
     timeoutMs: r.int('CACHE_TIMEOUT_MS', 150, 10, 5_000),
     breakerHalfOpenMs: r.int('CACHE_BREAKER_HALF_OPEN_MS', 5_000, 100, 600_000),
   };

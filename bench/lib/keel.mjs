@@ -66,6 +66,8 @@ export const START_FLAGS = JSON.parse(readFileSync('package.json', 'utf8'))
  */
 export async function startKeel({ data, env = {}, stdout = 'ignore', nodeArgs = [], root = '.' }) {
   const port = await freePort();
+  // Metrics are on, as in production; each Keel of a run on its own port.
+  const metricsPort = await freePort();
   const inherited = { ...process.env };
   if (data.profile === 'embedded') {
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'RABBITMQ_URL']) delete inherited[name];
@@ -78,6 +80,7 @@ export async function startKeel({ data, env = {}, stdout = 'ignore', nodeArgs = 
       env: {
         ...inherited,
         PORT: String(port),
+        METRICS_PORT: String(metricsPort),
         HOST: '127.0.0.1',
         DATA_DIR: data.dataDir,
         ADMIN_EMAIL: ADMIN.email,
@@ -93,6 +96,7 @@ export async function startKeel({ data, env = {}, stdout = 'ignore', nodeArgs = 
   const keel = {
     profile: data.profile,
     base: `http://127.0.0.1:${port}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     pid: child.pid,
     call: (method, path, options) => call(`http://127.0.0.1:${port}`, method, path, options),
     /** Resident memory of the process and of its children (cluster workers), in MB. */

@@ -26,6 +26,7 @@ export function spawnApi(env: Record<string, string>, main = API_MAIN): SpawnedP
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       PORT: '0',
+      METRICS_PORT: '0',
       HOST: '127.0.0.1',
       ...env,
     },

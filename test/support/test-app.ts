@@ -64,6 +64,8 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     AUTH_RATE_LIMIT_PER_IP: '100000',
     AUTH_RATE_LIMIT_PER_ACCOUNT: '100000',
     REDIS_KEY_PREFIX: `keel-test:${randomBytes(4).toString('hex')}:`,
+    // Off unless a test asks: apps started side by side would share the default port.
+    METRICS_PORT: '0',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(profile.redisUrl ? { REDIS_URL: profile.redisUrl } : {}),
     ...overrides,

@@ -3,6 +3,7 @@ import {
   KeelCacheModule,
   KeelConfigModule,
   KeelLoggingModule,
+  MetricsModule,
   RateLimitModule,
   RedisModule,
   RequestDeadlineInterceptor,
@@ -22,6 +23,7 @@ import { HealthModule } from './health/health.module';
   imports: [
     KeelConfigModule,
     KeelLoggingModule,
+    MetricsModule,
     RedisModule,
     RateLimitModule,
     KeelCacheModule,

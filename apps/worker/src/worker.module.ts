@@ -1,4 +1,10 @@
-import { KeelCacheModule, KeelConfigModule, KeelLoggingModule, RedisModule } from '@keel/core';
+import {
+  KeelCacheModule,
+  KeelConfigModule,
+  KeelLoggingModule,
+  MetricsModule,
+  RedisModule,
+} from '@keel/core';
 import { DatabaseModule } from '@keel/database';
 import { EventsModule } from '@keel/events';
 import { ItemsModule } from '@keel/items';
@@ -15,6 +21,7 @@ import { CqrsModule } from '@nestjs/cqrs';
   imports: [
     KeelConfigModule,
     KeelLoggingModule,
+    MetricsModule,
     RedisModule,
     KeelCacheModule,
     DatabaseModule,

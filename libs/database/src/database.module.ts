@@ -1,11 +1,12 @@
 import { Global, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { databaseConfig } from '@keel/core';
+import { appConfig, databaseConfig, Metrics } from '@keel/core';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
 import { EmbeddedDatabase, EmbeddedDatabaseModule } from './embedded-database';
 import { runMigrations } from './migrate';
+import { measurePool } from './pool-metrics';
 import { Sql } from './sql';
 import { closeStuckConnections } from './stuck-connections';
 
@@ -14,10 +15,13 @@ class PrepareOnStart implements OnModuleInit {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(databaseConfig.KEY) private readonly database: ConfigType<typeof databaseConfig>,
+    private readonly metrics: Metrics,
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
 
   async onModuleInit(): Promise<void> {
     closeStuckConnections(this.dataSource);
+    if (this.app.metricsPort > 0) measurePool(this.dataSource, this.metrics);
     if (this.database.runMigrations) await runMigrations(this.dataSource);
   }
 }

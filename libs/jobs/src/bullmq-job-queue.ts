@@ -40,7 +40,8 @@ export class BullMqJobQueue extends JobQueue {
   private readonly logger = new Logger(BullMqJobQueue.name);
   private readonly producer: Redis;
   private readonly queue: Queue<JobData>;
-  private readonly policy = new DependencyPolicy({ timeoutMs: 2_000, halfOpenAfterMs: 5_000 });
+  /** Around calls to Redis; its breaker is reported as `job_queue`. */
+  readonly policy = new DependencyPolicy({ timeoutMs: 2_000, halfOpenAfterMs: 5_000 });
   private worker?: Worker<JobData>;
   private workerConnection?: Redis;
   private reconciler?: NodeJS.Timeout;

@@ -61,4 +61,8 @@ export class JobHandlers {
   get(type: string): JobHandler | undefined {
     return this.handlers.get(type);
   }
+
+  types(): string[] {
+    return [...this.handlers.keys()];
+  }
 }

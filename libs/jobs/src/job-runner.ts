@@ -1,3 +1,4 @@
+import { Metrics, type JobCounts } from '@keel/core';
 import { Outbox } from '@keel/events';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
@@ -45,6 +46,7 @@ export class JobRunner {
     private readonly outbox: Outbox,
     private readonly handlers: JobHandlers,
     private readonly uploads: UploadStore,
+    private readonly metrics: Metrics,
   ) {}
 
   async run(jobId: string, options: RunOptions): Promise<RunOutcome> {
@@ -68,22 +70,33 @@ export class JobRunner {
     }
     const log = { jobId, type: job.type, attempt: job.attempts };
     this.logger.log(log, 'job started');
+    const started = performance.now();
+    const measure = (outcome: 'completed' | 'failed' | 'retried' | 'stopped') =>
+      this.metrics.jobDuration.observe(
+        { job_type: log.type, outcome },
+        (performance.now() - started) / 1000,
+      );
     try {
       const result = await handler.run(this.context(job, options.signal));
       await this.end(jobId, 'succeeded', { result, progress: 100 });
+      measure('completed');
       this.logger.log(log, 'job succeeded');
       return { kind: 'done' };
     } catch (error) {
       if (error instanceof JobStoppedError) {
+        measure('stopped');
         this.logger.log({ ...log, why: error.message }, 'job run stopped');
         return { kind: 'done' };
       }
       if (error instanceof JobFailedError) {
         await this.end(jobId, 'failed', { reason: error.message });
+        measure('failed');
+        this.metrics.jobsFailed.inc({ job_type: log.type });
         this.logger.warn({ ...log, reason: error.message }, 'job failed');
         return { kind: 'done' };
       }
       if (options.signal.aborted) {
+        measure('stopped');
         await this.requeue(jobId, 'Handed back when its worker stopped.');
         this.logger.log(log, 'job handed back at shutdown');
         return { kind: 'interrupted' };
@@ -93,9 +106,12 @@ export class JobRunner {
         await this.end(jobId, 'failed', {
           reason: `Gave up after ${job.attempts} attempts: ${cause.message}`,
         });
+        measure('failed');
+        this.metrics.jobsFailed.inc({ job_type: log.type });
         this.logger.error({ ...log, err: cause }, 'job failed on its last attempt');
         return { kind: 'done' };
       }
+      measure('retried');
       await this.requeue(jobId, `Retrying after: ${cause.message}`);
       this.logger.warn({ ...log, err: cause }, 'job attempt failed; it will be retried');
       return { kind: 'retry', error: cause };
@@ -135,6 +151,7 @@ export class JobRunner {
           await recordJobEvent(tx, job.id, 'job.progress', { batch: update.summary ?? {} });
         });
         expected = update.checkpoint;
+        this.metrics.jobRows.inc({ job_type: job.type }, update.processed);
       },
     };
   }
@@ -162,6 +179,24 @@ export class JobRunner {
       // Left `running`: the next claim resumes it from its checkpoint all the same.
       this.logger.warn({ jobId: id, err: error }, 'could not queue the job again');
     }
+  }
+
+  /** Jobs queued and running, by type (every registered type, with zeros), for the metrics. */
+  async counts(): Promise<JobCounts[]> {
+    const rows = await this.dataSource.query<Array<{ type: string; state: string; n: number }>>(
+      `SELECT type, state, count(*)::int AS n FROM jobs
+       WHERE state IN ('queued', 'running') GROUP BY type, state`,
+    );
+    const counts = new Map(
+      this.handlers.types().map((type) => [type, { type, queued: 0, active: 0 }]),
+    );
+    for (const { type, state, n } of rows) {
+      const count = counts.get(type) ?? { type, queued: 0, active: 0 };
+      if (state === 'queued') count.queued = n;
+      else count.active = n;
+      counts.set(type, count);
+    }
+    return [...counts.values()];
   }
 
   /** Unfinished jobs, oldest first: what a queue must (re)start. */

@@ -1,4 +1,4 @@
-import { jobsConfig, redisConfig } from '@keel/core';
+import { jobsConfig, Metrics, redisConfig } from '@keel/core';
 import {
   Global,
   Inject,
@@ -34,6 +34,8 @@ class JobWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
     private readonly queue: JobQueue,
     private readonly uploads: UploadStore,
+    private readonly runner: JobRunner,
+    private readonly metrics: Metrics,
     @Inject(jobsConfig.KEY) private readonly cfg: ConfigType<typeof jobsConfig>,
   ) {}
 
@@ -47,6 +49,7 @@ class JobWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
       return;
     }
     await this.queue.startWorkers();
+    this.metrics.watchJobs(() => this.runner.counts());
     const sweep = () =>
       this.uploads
         .deleteAbandoned(ABANDONED_UPLOAD_SECONDS)
@@ -75,21 +78,24 @@ class JobWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
     Jobs,
     {
       provide: JobQueue,
-      inject: [JobRunner, jobsConfig.KEY, redisConfig.KEY],
+      inject: [JobRunner, jobsConfig.KEY, redisConfig.KEY, Metrics],
       useFactory: (
         runner: JobRunner,
         jobs: ConfigType<typeof jobsConfig>,
         redis: ConfigType<typeof redisConfig>,
-      ): JobQueue =>
-        redis.url
-          ? new BullMqJobQueue(runner, {
-              redisUrl: redis.url,
-              prefix: redis.keyPrefix,
-              concurrency: jobs.concurrency,
-              attempts: jobs.attempts,
-              lockMs: jobs.lockMs,
-            })
-          : new InProcessJobQueue(runner, jobs.concurrency, jobs.attempts),
+        metrics: Metrics,
+      ): JobQueue => {
+        if (!redis.url) return new InProcessJobQueue(runner, jobs.concurrency, jobs.attempts);
+        const queue = new BullMqJobQueue(runner, {
+          redisUrl: redis.url,
+          prefix: redis.keyPrefix,
+          concurrency: jobs.concurrency,
+          attempts: jobs.attempts,
+          lockMs: jobs.lockMs,
+        });
+        metrics.watchBreaker('job_queue', queue.policy);
+        return queue;
+      },
     },
     JobWorkers,
     GetJobHandler,

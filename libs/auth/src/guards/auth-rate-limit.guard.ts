@@ -1,4 +1,10 @@
-import { authConfig, consumeRateLimits, RateLimitStore, type RateLimitRule } from '@keel/core';
+import {
+  authConfig,
+  consumeRateLimits,
+  Metrics,
+  RateLimitStore,
+  type RateLimitRule,
+} from '@keel/core';
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -13,6 +19,7 @@ export class AuthRateLimitGuard implements CanActivate {
   constructor(
     private readonly store: RateLimitStore,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+    private readonly metrics: Metrics,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -20,16 +27,22 @@ export class AuthRateLimitGuard implements CanActivate {
     const request = http.getRequest<FastifyRequest>();
     const windowMs = this.config.rateLimitWindowSeconds * 1000;
     const rules: RateLimitRule[] = [
-      { key: `auth:ip:${request.ip}`, limit: this.config.rateLimitPerIp, windowMs },
+      {
+        name: 'auth_per_address',
+        key: `auth:ip:${request.ip}`,
+        limit: this.config.rateLimitPerIp,
+        windowMs,
+      },
     ];
     const account = accountOf(request.body);
     if (account)
       rules.push({
+        name: 'auth_per_account',
         key: `auth:account:${account}`,
         limit: this.config.rateLimitPerAccount,
         windowMs,
       });
-    await consumeRateLimits(this.store, http.getResponse<FastifyReply>(), rules);
+    await consumeRateLimits(this.store, http.getResponse<FastifyReply>(), rules, this.metrics);
     return true;
   }
 }

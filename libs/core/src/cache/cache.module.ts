@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { setTimeout } from 'node:timers/promises';
 import type { Keyv as KeyvFromEsm } from 'keyv' with { 'resolution-mode': 'import' };
 import { cacheConfig, redisConfig } from '../config/config.namespaces';
+import { Metrics } from '../metrics/metrics';
 import { DependencyPolicy } from '../resilience/dependency-policy';
 import { ResilientStore } from './resilient-store';
 import { CACHE_POLICY, ResponseCache } from './response-cache';
@@ -18,9 +19,15 @@ const logger = new Logger('Cache');
   providers: [
     {
       provide: CACHE_POLICY,
-      inject: [cacheConfig.KEY],
-      useFactory: (cfg: ConfigType<typeof cacheConfig>) =>
-        new DependencyPolicy({ timeoutMs: cfg.timeoutMs, halfOpenAfterMs: cfg.breakerHalfOpenMs }),
+      inject: [cacheConfig.KEY, Metrics],
+      useFactory: (cfg: ConfigType<typeof cacheConfig>, metrics: Metrics) => {
+        const policy = new DependencyPolicy({
+          timeoutMs: cfg.timeoutMs,
+          halfOpenAfterMs: cfg.breakerHalfOpenMs,
+        });
+        metrics.watchBreaker('cache', policy);
+        return policy;
+      },
     },
   ],
   exports: [CACHE_POLICY],
@@ -28,7 +35,12 @@ const logger = new Logger('Cache');
 class CachePolicyModule {}
 
 /** The Redis level: @keyv/redis (node-redis) behind the cache policy. */
-function redisStore(url: string, namespace: string, policy: DependencyPolicy): KeyvFromEsm {
+function redisStore(
+  url: string,
+  namespace: string,
+  policy: DependencyPolicy,
+  metrics: Metrics,
+): KeyvFromEsm {
   const options: KeyvRedisOptions = {
     throwOnErrors: true,
     throwOnConnectError: true,
@@ -54,10 +66,16 @@ function redisStore(url: string, namespace: string, policy: DependencyPolicy): K
     logger.warn({ err: error }, 'redis cache unavailable');
   };
   store.on('error', report);
+  const redisErrors = metrics.cacheRequests.labels('redis', 'error');
   // Made on the first call, not at start: a cache nobody reads opens no connection.
   let connecting: Promise<void> | undefined;
   const keyv = new Keyv({
-    store: new ResilientStore(store, policy, () => (connecting ??= firstConnection(store))),
+    store: new ResilientStore(
+      store,
+      policy,
+      () => (connecting ??= firstConnection(store)),
+      () => redisErrors.inc(),
+    ),
     namespace,
     throwOnErrors: true,
   });
@@ -97,16 +115,17 @@ const FIRST_CONNECTION_MS = 2_000;
     CachePolicyModule,
     CacheModule.registerAsync({
       imports: [CachePolicyModule],
-      inject: [redisConfig.KEY, cacheConfig.KEY, CACHE_POLICY],
+      inject: [redisConfig.KEY, cacheConfig.KEY, CACHE_POLICY, Metrics],
       useFactory: (
         redis: ConfigType<typeof redisConfig>,
         cache: ConfigType<typeof cacheConfig>,
         policy: DependencyPolicy,
+        metrics: Metrics,
       ) => ({
         ttl: cache.ttlSeconds * 1000,
         stores:
           redis.url && cache.shared
-            ? [redisStore(redis.url, `${redis.keyPrefix}cache`, policy)]
+            ? [redisStore(redis.url, `${redis.keyPrefix}cache`, policy, metrics)]
             : [],
       }),
     }),

@@ -9,11 +9,15 @@ import type { DependencyPolicy } from '../resilience/dependency-policy';
  * rejects failed writes, so an invalidation that did not reach Redis is known.
  */
 export class ResilientStore implements KeyvStoreAdapter {
-  /** `ready`: what calls wait for first (inside the timeout), the store's first connection. */
+  /**
+   * `ready`: what calls wait for first (inside the timeout), the store's first connection;
+   * `failed`: told of each call that failed (timed out, refused, breaker open).
+   */
   constructor(
     private readonly inner: KeyvStoreAdapter,
     private readonly policy: DependencyPolicy,
     private readonly ready: () => Promise<void> = () => Promise.resolve(),
+    private readonly failed: () => void = () => undefined,
   ) {}
 
   // Keyv reads and sets these on its store.
@@ -35,40 +39,57 @@ export class ResilientStore implements KeyvStoreAdapter {
   }
 
   get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-    return this.policy.execute(async () => {
-      await this.ready();
-      return this.inner.get<Value>(key);
-    });
+    return this.counted(
+      this.policy.execute(async () => {
+        await this.ready();
+        return this.inner.get<Value>(key);
+      }),
+    );
   }
 
   getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
     const inner = this.inner;
-    return this.policy.execute(async () => {
-      await this.ready();
-      return inner.getMany
-        ? inner.getMany<Value>(keys)
-        : Promise.all(keys.map((key) => inner.get<Value>(key)));
-    });
+    return this.counted(
+      this.policy.execute(async () => {
+        await this.ready();
+        return inner.getMany
+          ? inner.getMany<Value>(keys)
+          : Promise.all(keys.map((key) => inner.get<Value>(key)));
+      }),
+    );
   }
 
   set(key: string, value: unknown, ttl?: number): Promise<unknown> {
-    return this.policy.executeWithRetry(async () => {
-      await this.ready();
-      return (await this.inner.set(key, value, ttl)) as unknown;
-    });
+    return this.counted(
+      this.policy.executeWithRetry(async () => {
+        await this.ready();
+        return (await this.inner.set(key, value, ttl)) as unknown;
+      }),
+    );
   }
 
   delete(key: string): Promise<boolean> {
-    return this.policy.executeWithRetry(async () => {
-      await this.ready();
-      return this.inner.delete(key);
-    });
+    return this.counted(
+      this.policy.executeWithRetry(async () => {
+        await this.ready();
+        return this.inner.delete(key);
+      }),
+    );
   }
 
   clear(): Promise<void> {
-    return this.policy.executeWithRetry(async () => {
-      await this.ready();
-      return this.inner.clear();
+    return this.counted(
+      this.policy.executeWithRetry(async () => {
+        await this.ready();
+        return this.inner.clear();
+      }),
+    );
+  }
+
+  private counted<T>(call: Promise<T>): Promise<T> {
+    return call.catch((error: unknown) => {
+      this.failed();
+      throw error;
     });
   }
 

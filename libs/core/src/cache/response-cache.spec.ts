@@ -1,9 +1,10 @@
 import { createCache } from 'cache-manager';
 import { DependencyPolicy } from '../resilience/dependency-policy';
+import { Metrics } from '../metrics/metrics';
 import { ResponseCache } from './response-cache';
 
 /** The in-process level alone (embedded profile); the Redis level is tested end to end. */
-function inProcessCache(): ResponseCache {
+function inProcessCache(metrics = new Metrics()): ResponseCache {
   return new ResponseCache(
     createCache(),
     new DependencyPolicy({ timeoutMs: 100 }),
@@ -25,6 +26,7 @@ function inProcessCache(): ResponseCache {
       queryTimeoutMs: 100,
       runMigrations: false,
     },
+    metrics,
   );
 }
 
@@ -45,6 +47,18 @@ describe('ResponseCache (in-process level)', () => {
     expect(await cache.getOrLoad('k', 't', load)).toEqual({ value: 1, hit: true });
     await cache.invalidate(['t']);
     expect(await cache.getOrLoad('k', 't', load)).toEqual({ value: 2, hit: false });
+  });
+
+  it('counts its lookups as hits and misses of the in-process level', async () => {
+    const metrics = new Metrics();
+    const cache = inProcessCache(metrics);
+    await cache.getOrLoad('k', 't', () => Promise.resolve(1));
+    await cache.getOrLoad('k', 't', () => Promise.resolve(1));
+    await cache.getOrLoad('k', 't', () => Promise.resolve(1));
+    const { values } = await metrics.cacheRequests.get();
+    const count = (result: string) =>
+      values.find((v) => v.labels.cache_level === 'local' && v.labels.result === result)?.value;
+    expect([count('hit'), count('miss')]).toEqual([2, 1]);
   });
 
   it('shares one load between concurrent misses of a key', async () => {

@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
 import { cacheConfig, databaseConfig, redisConfig } from '../config/config.namespaces';
+import { Metrics } from '../metrics/metrics';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module';
 import type { DependencyPolicy } from '../resilience/dependency-policy';
 
@@ -84,6 +85,11 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
   private readonly sharedTtlMs: number;
   private readonly generationTtlMs: number;
   private subscriber?: Redis;
+  /** The series of `keel_cache_requests_total` this cache counts in. */
+  private readonly counts: Record<
+    'localHit' | 'localMiss' | 'redisHit' | 'redisMiss',
+    { inc(): void }
+  >;
   /** Entries read from the database, waiting to be stored in Redis (`storeShared`). */
   private readonly pendingFills = new Map<string, SharedEntry>();
 
@@ -94,7 +100,15 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
     @Inject(cacheConfig.KEY) cfg: ConfigType<typeof cacheConfig>,
     @Inject(redisConfig.KEY) redisCfg: ConfigType<typeof redisConfig>,
     @Inject(databaseConfig.KEY) databaseCfg: ConfigType<typeof databaseConfig>,
+    metrics: Metrics,
   ) {
+    const counter = metrics.cacheRequests;
+    this.counts = {
+      localHit: counter.labels('local', 'hit'),
+      localMiss: counter.labels('local', 'miss'),
+      redisHit: counter.labels('redis', 'hit'),
+      redisMiss: counter.labels('redis', 'miss'),
+    };
     this.shared = redis && cfg.shared ? cacheManager : null;
     this.sharedTtlMs = cfg.ttlSeconds * 1000;
     // A generation must outlive every entry stored under the one before it.
@@ -150,8 +164,14 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
 
   /** Returns the cached value of `key`, or loads, stores and returns it. */
   async getOrLoad<T>(key: string, tag: string, load: () => Promise<T>): Promise<CacheResult<T>> {
-    const local = this.local?.get(key);
-    if (local) return { value: local.value as T, hit: true };
+    if (this.local) {
+      const local = this.local.get(key);
+      if (local) {
+        this.counts.localHit.inc();
+        return { value: local.value as T, hit: true };
+      }
+      this.counts.localMiss.inc();
+    }
     const running = this.inflight.get(key);
     if (running) return running.result as Promise<CacheResult<T>>;
     const flight = { tag, result: this.readThrough(key, tag, load) };
@@ -234,9 +254,11 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
       ]);
       generation = `${asGeneration(tagGeneration)}/${asGeneration(allGeneration)}`;
       if (isSharedEntry(entry) && entry.g === generation) {
+        this.counts.redisHit.inc();
         this.remember(key, tag, entry.v, epoch);
         return { value: entry.v as T, hit: true };
       }
+      this.counts.redisMiss.inc();
     }
     const value = await load();
     if (this.shared && generation !== undefined) {

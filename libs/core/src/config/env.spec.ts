@@ -14,6 +14,7 @@ describe('parseEnv', () => {
     const env = parseEnv({ DATA_DIR: dataDir });
     expect(env.app).toMatchObject({
       port: 3000,
+      metricsPort: 9464,
       nodeEnv: 'development',
       logLevel: 'info',
       webConcurrency: 1,

@@ -16,6 +16,8 @@ export interface KeelEnv {
     nodeEnv: NodeEnv;
     host: string;
     port: number;
+    /** Prometheus metrics on a port of their own; 0 turns them off. */
+    metricsPort: number;
     logLevel: LogLevel;
     dataDir: string;
     webConcurrency: number;
@@ -214,6 +216,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     nodeEnv,
     host: r.string('HOST', '0.0.0.0'),
     port: r.int('PORT', 3000, 0, 65535),
+    metricsPort: r.int('METRICS_PORT', 9464, 0, 65535),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
     dataDir,
     webConcurrency: r.int('WEB_CONCURRENCY', 1, 1, 64),

@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { createAccessLogger, createNestProcessLogger } from '../logging/logger-options';
+import { Metrics } from '../metrics/metrics';
 import { documentResponseHeaders } from './api-problems.decorator';
 import { clientErrorHandler, frameworkErrorHandler, missingHostError } from './early-errors';
 import { BodyTooComplexError, checkRequestText, exceededJsonLimit } from './input-limits';
@@ -119,14 +120,19 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();
-  // The access line is a Fastify hook, not an interceptor: interceptors never see requests
-  // that a guard refuses, that match no route, or whose body fails to parse.
+  // The access line and the request metric are a Fastify hook, not an interceptor:
+  // interceptors never see requests that a guard refuses, that match no route, or whose body
+  // fails to parse.
+  // METRICS_PORT=0: nothing is served, so nothing is recorded either.
+  const metrics = env.app.metricsPort > 0 ? app.get(Metrics) : undefined;
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
+    const route = request.routeOptions.url;
+    metrics?.observeHttp(request.method, route, status, reply.elapsedTime / 1000);
     const line = {
       reqId: request.id,
       method: request.method,
-      route: request.routeOptions.url ?? null,
+      route: route ?? null,
       status,
       durationMs: Math.round(reply.elapsedTime * 10) / 10,
     };

@@ -51,7 +51,8 @@ return {count, ttl}`;
 
 export class RedisRateLimitStore extends RateLimitStore {
   private readonly logger = new Logger('RateLimit');
-  private readonly policy: DependencyPolicy;
+  /** Its timeout and circuit breaker (the breaker is reported as `rate_limit`). */
+  readonly policy: DependencyPolicy;
 
   constructor(
     private readonly redis: NonNullable<RedisClient>,

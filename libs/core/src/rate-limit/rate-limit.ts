@@ -1,8 +1,11 @@
 import type { FastifyReply } from 'fastify';
 import { DomainError } from '../errors/domain-error';
+import type { Metrics } from '../metrics/metrics';
 import type { RateLimitStore } from './rate-limit.store';
 
 export interface RateLimitRule {
+  /** The rule's name, the `rule` label of `keel_rate_limit_rejections_total` (never the key). */
+  name: string;
   key: string;
   limit: number;
   windowMs: number;
@@ -31,11 +34,14 @@ export async function consumeRateLimits(
   store: RateLimitStore,
   reply: FastifyReply,
   rules: RateLimitRule[],
+  metrics: Metrics,
 ): Promise<void> {
   const hits = await Promise.all(rules.map((rule) => store.hit(rule.key, rule.windowMs)));
   const counted = rules.flatMap((rule, i) => {
     const hit = hits[i];
-    return hit ? [{ limit: rule.limit, count: hit.count, resetMs: hit.resetMs }] : [];
+    return hit
+      ? [{ name: rule.name, limit: rule.limit, count: hit.count, resetMs: hit.resetMs }]
+      : [];
   });
   if (counted.length === 0) return;
   const exceeded = counted.filter((c) => c.count > c.limit);
@@ -47,5 +53,7 @@ export async function consumeRateLimits(
   void reply.header('ratelimit-limit', shown.limit);
   void reply.header('ratelimit-remaining', Math.max(0, shown.limit - shown.count));
   void reply.header('ratelimit-reset', resetSeconds);
-  if (exceeded.length > 0) throw new RateLimitedError(resetSeconds);
+  if (exceeded.length === 0) return;
+  for (const { name } of exceeded) metrics.rateLimitRejections.inc({ rule: name });
+  throw new RateLimitedError(resetSeconds);
 }

@@ -1,4 +1,4 @@
-import { DependencyPolicy, jobsConfig } from '@keel/core';
+import { DependencyPolicy, jobsConfig, Metrics, type OutboxStats } from '@keel/core';
 import {
   Inject,
   Injectable,
@@ -53,6 +53,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly dataSource: DataSource,
     private readonly transport: EventTransport,
     @Inject(jobsConfig.KEY) private readonly jobs: ConfigType<typeof jobsConfig>,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -61,8 +62,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       this.stopped = true;
       return;
     }
+    this.metrics.watchOutbox(() => this.backlog());
+    this.metrics.watchBreaker('event_broker', this.policy);
     this.timer = setInterval(() => this.wake(), POLL_MS).unref();
     this.wake();
+  }
+
+  /** What the outbox metrics report: rows waiting, and how long the oldest has waited. */
+  private async backlog(): Promise<OutboxStats> {
+    const [row] = await this.dataSource.query<Array<{ pending: number; age: number | null }>>(
+      `SELECT count(*)::int AS pending,
+         (SELECT EXTRACT(EPOCH FROM now() - occurred_at)::float8 FROM outbox
+           WHERE published_at IS NULL ORDER BY seq LIMIT 1) AS age
+       FROM outbox WHERE published_at IS NULL`,
+    );
+    return { pending: row.pending, oldestAgeSeconds: Math.max(0, row.age ?? 0) };
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -132,7 +146,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       try {
         await this.policy.execute(() => this.transport.publish(event));
         published.push(row.seq);
+        this.metrics.outboxPublished.inc();
       } catch {
+        this.metrics.outboxPublishFailures.inc();
         failed = true;
         break;
       }

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { Metrics } from '@keel/core';
 import type { DataSource } from 'typeorm';
 import type { IntegrationEvent } from '../domain-event';
 import { EventDispatcher } from '../event-dispatcher';
@@ -47,11 +48,14 @@ function hub(
   // The database is only read to catch up after Last-Event-ID.
   outbox = {} as DataSource,
   heartbeatMs = 60_000,
+  metrics = new Metrics(),
 ): EventStreamHub {
-  const streams = new EventStreamHub(dispatcher, outbox, {
-    streamHeartbeatMs: heartbeatMs,
-    streamMaxBufferBytes: 4_096,
-  });
+  const streams = new EventStreamHub(
+    dispatcher,
+    outbox,
+    { streamHeartbeatMs: heartbeatMs, streamMaxBufferBytes: 4_096 },
+    metrics,
+  );
   streams.onModuleInit();
   return streams;
 }
@@ -59,7 +63,8 @@ function hub(
 describe('EventStreamHub', () => {
   it('disconnects a client that stops reading instead of buffering for it without bound', async () => {
     const dispatcher = new EventDispatcher();
-    const streams = hub(dispatcher);
+    const metrics = new Metrics();
+    const streams = hub(dispatcher, undefined, undefined, metrics);
     const slow = client(true);
     const fast = client(false);
     await streams.open(admin, slow, undefined);
@@ -69,6 +74,10 @@ describe('EventStreamHub', () => {
     expect(slow.writableLength).toBeLessThan(4_096 + 1_000);
     expect(fast.destroyed).toBe(false);
     expect(streams.size).toBe(1);
+    expect(await metrics.registry.getSingleMetricAsString('keel_event_stream_clients')).toMatch(
+      /^keel_event_stream_clients 1$/m,
+    );
+    expect((await metrics.streamDropped.get()).values[0].value).toBe(1);
     streams.beforeApplicationShutdown();
   });
 

@@ -1,4 +1,4 @@
-import { eventsConfig, type AuthUser } from '@keel/core';
+import { eventsConfig, Metrics, type AuthUser } from '@keel/core';
 import {
   Inject,
   Injectable,
@@ -89,9 +89,11 @@ export class EventStreamHub implements OnModuleInit, BeforeApplicationShutdown {
     private readonly dataSource: DataSource,
     /** A live client whose unsent output passes `streamMaxBufferBytes` is dropped; it resumes with Last-Event-ID. */
     @Inject(eventsConfig.KEY) private readonly cfg: ConfigType<typeof eventsConfig>,
+    private readonly metrics: Metrics,
   ) {}
 
   onModuleInit(): void {
+    this.metrics.watchStreamClients(() => this.clients.size);
     this.dispatcher.subscribe((event) => {
       for (const client of this.clients) this.deliver(client, event);
     });
@@ -182,6 +184,7 @@ export class EventStreamHub implements OnModuleInit, BeforeApplicationShutdown {
     if (client.out.writableEnded) return;
     if (client.out.writableLength > this.cfg.streamMaxBufferBytes) {
       this.logger.warn({ userId: client.user.id }, 'event stream client too slow; disconnected');
+      this.metrics.streamDropped.inc();
       this.clients.delete(client);
       client.out.destroy();
       return;

@@ -1,3 +1,4 @@
+import { Metrics } from '@keel/core';
 import { UsersService } from '@keel/users';
 import { Outbox, recordEvent } from '@keel/events';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -16,6 +17,7 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokensService,
+    private readonly metrics: Metrics,
   ) {}
 
   async execute({ credentials }: LoginCommand): Promise<TokenResponseDto> {
@@ -33,8 +35,12 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
           data: { reason: !user ? 'unknown_email' : !valid ? 'wrong_password' : 'disabled' },
         }),
       );
-      throw user && valid ? new AccountDisabledError() : new InvalidCredentialsError();
+      const disabled = user !== null && valid;
+      this.metrics.logins.inc({ outcome: disabled ? 'disabled' : 'invalid_credentials' });
+      throw disabled ? new AccountDisabledError() : new InvalidCredentialsError();
     }
-    return this.tokens.issue(this.dataSource.manager, user.id);
+    const tokens = await this.tokens.issue(this.dataSource.manager, user.id);
+    this.metrics.logins.inc({ outcome: 'success' });
+    return tokens;
   }
 }

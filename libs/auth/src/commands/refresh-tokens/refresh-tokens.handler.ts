@@ -1,4 +1,4 @@
-import { authConfig } from '@keel/core';
+import { authConfig, Metrics } from '@keel/core';
 import { User } from '@keel/users';
 import { Inject, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
@@ -24,6 +24,7 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
     private readonly outbox: Outbox,
     private readonly tokens: TokensService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+    private readonly metrics: Metrics,
   ) {}
 
   async execute({ refreshToken }: RefreshTokensCommand): Promise<TokenResponseDto> {
@@ -59,6 +60,7 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
     });
     if (outcome === 'invalid') throw new InvalidRefreshTokenError();
     if ('reused' in outcome) {
+      this.metrics.refreshTokenReuse.inc();
       this.logger.warn(
         { userId: outcome.reused.userId, familyId: outcome.reused.familyId },
         'refresh token reused; family revoked',

@@ -135,4 +135,25 @@ withRabbit('events through RabbitMQ', () => {
       stream.close();
     }
   });
+
+  it('publishes a batch at once rather than waiting for each confirm before the next publish', async () => {
+    // The broker takes messages but its confirms are held back (the proxy passes nothing back).
+    proxy.freeze();
+    try {
+      const first = await createItem(t.http, user, { name: 'unconfirmed' });
+      await eventually(() => observed.some((e) => e.aggregateId === first.id));
+      const later: Array<{ id: string }> = [];
+      for (let i = 0; i < 3; i++)
+        later.push(await createItem(t.http, user, { name: `later ${i}` }));
+      // The first publish times out unconfirmed; the retry's batch holds all four rows, and
+      // each of them reaches the broker although no confirm has come back for any.
+      await eventually(
+        () => later.every((item) => observed.some((e) => e.aggregateId === item.id)),
+        15_000,
+      );
+    } finally {
+      proxy.thaw();
+    }
+    await eventually(async () => (await ready()).broker.degraded === undefined, 20_000);
+  });
 });

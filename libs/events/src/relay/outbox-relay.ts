@@ -12,16 +12,17 @@ import { toIntegrationEvent } from '../domain-event';
 import { OutboxEvent } from '../entities/outbox-event.entity';
 import { EventTransport } from '../transport/event-transport';
 
-const BATCH = 100;
+/** Rows per claim: a batch is published at once (see publishBatch). */
+const BATCH = 500;
 /** The slow path: rows written by other processes, and retries. A local commit wakes the relay at once. */
 const POLL_MS = 1_000;
 const MAX_BACKOFF_MS = 30_000;
 /** Longest wait for one publish's confirm. */
 const PUBLISH_TIMEOUT_MS = 5_000;
 /**
- * A claim's lease: how long a relay that died mid-batch delays the next one. The relay starts
- * no publish past half of it, and a publish takes at most PUBLISH_TIMEOUT_MS, so a live
- * relay always ends its claim before the lease does.
+ * A claim's lease: how long a relay that died mid-batch delays the next one. A batch's
+ * publishes start together and each takes at most PUBLISH_TIMEOUT_MS, so a live relay always
+ * ends its claim before the lease does.
  */
 const LEASE_SECONDS = 12;
 
@@ -30,8 +31,8 @@ const LEASE_SECONDS = 12;
  * transaction stays open while the broker confirms: claim a batch (a short transaction under
  * an advisory lock gives the rows their `position` and a lease), publish it with no
  * transaction open, then stamp `published_at`. Only one relay holds claims at a time, so
- * several replicas can run one each and events still go out in `position` order. A failed
- * publish stops the batch, so nothing overtakes it, and the relay retries with exponential
+ * several replicas can run one each and events still go out in `position` order. Rows are
+ * stamped up to the first failed publish, so nothing overtakes it, and the relay retries with exponential
  * backoff and jitter behind a circuit breaker while writes go on being accepted. A row is
  * stamped only after its confirm: delivery is at least once.
  */
@@ -135,24 +136,24 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async publishBatch(): Promise<{ more: boolean; failed: boolean }> {
     const rows = await this.dataSource.transaction((tx) => this.claim(tx));
-    const publishUntil = Date.now() + (LEASE_SECONDS * 1000) / 2;
-    const published: string[] = [];
     const publishedAt = new Date();
-    let failed = false;
-    for (const row of rows) {
-      if (Date.now() > publishUntil) break;
-      // Consumers see the time the row is stamped with.
-      const event = { ...toIntegrationEvent(row), publishedAt: publishedAt.toISOString() };
-      try {
-        await this.policy.execute(() => this.transport.publish(event));
-        published.push(row.seq);
-        this.metrics.outboxPublished.inc();
-      } catch {
-        this.metrics.outboxPublishFailures.inc();
-        failed = true;
-        break;
-      }
-    }
+    // The batch goes out at once, in order on the one publishing channel, and its confirms
+    // are awaited together: a confirm awaited before each next publish held the relay to one
+    // broker round trip per event, about 100 events/s with the API under load.
+    const outcomes = await Promise.allSettled(
+      rows.map((row) => {
+        // Consumers see the time the row is stamped with.
+        const event = { ...toIntegrationEvent(row), publishedAt: publishedAt.toISOString() };
+        return this.policy.execute(() => this.transport.publish(event));
+      }),
+    );
+    // Only the rows before the first failure are stamped: a later row the broker confirmed
+    // all the same goes out again after the failed one (at least once), never before it.
+    const firstFailure = outcomes.findIndex((outcome) => outcome.status === 'rejected');
+    const failed = firstFailure >= 0;
+    const published = rows.slice(0, failed ? firstFailure : rows.length).map((row) => row.seq);
+    this.metrics.outboxPublished.inc(published.length);
+    this.metrics.outboxPublishFailures.inc(outcomes.filter((o) => o.status === 'rejected').length);
     if (rows.length > 0) {
       // Ends the claim; what was not published keeps its position and goes first next time.
       await this.dataSource.query(

@@ -1,4 +1,7 @@
-/** Unit tests live beside the code (*.spec.ts); end-to-end suites in test/ (*.e2e-spec.ts). */
+/**
+ * Unit tests live beside the code (*.spec.ts), including deploy/ (alert rules, dashboards);
+ * end-to-end suites in test/ (*.e2e-spec.ts).
+ */
 const moduleNameMapper = {
   '^@keel/testing$': '<rootDir>/test/support/index.ts',
   '^@keel/(.*)$': '<rootDir>/libs/$1/src/index.ts',
@@ -19,7 +22,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,deploy}/**/*.spec.ts'],
       setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
     },
     {

@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { createProcessLogger, exitOnStartFailure, parseEnvOrExit } from '@keel/core';
 import { DATABASE_START_ATTEMPTS } from '@keel/database';

@@ -30,3 +30,6 @@ export * from './http/reachable-urls';
 export * from './lifecycle/start-failure';
 export { createNestProcessLogger, createProcessLogger } from './logging/logger-options';
 export * from './http/request-deadline.interceptor';
+export * from './tracing/trace-context';
+export { tracingEnabled } from './tracing/tracing-state';
+export { startTracing, stopTracing } from './tracing/tracing';

@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { createAccessLogger, createNestProcessLogger } from '../logging/logger-options';
+import { currentTraceIds } from '../tracing/trace-context';
 import { documentResponseHeaders } from './api-problems.decorator';
 import { clientErrorHandler, frameworkErrorHandler, missingHostError } from './early-errors';
 import { BodyTooComplexError, checkRequestText, exceededJsonLimit } from './input-limits';
@@ -15,6 +16,9 @@ import { RouteTable } from './route-table';
 import { API_SECURITY_HEADERS, securityHeaders } from './security-headers';
 import { STREAMED_BODY_TYPES } from './streamed-body';
 import { createValidationPipe } from './validation';
+
+/** The trace a response belongs to, when tracing is on (see README, Observability). */
+export const TRACE_ID_HEADER = 'x-trace-id';
 
 /**
  * Builds the HTTP application exactly as production runs it. main.ts and the
@@ -95,8 +99,16 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
   (fastify.server as { requireHostHeader?: boolean }).requireHostHeader = false;
   // Security headers first, so a handler can still override one; then the request context,
   // which gives code without the request (logs, the outbox) its id: see request-context.ts.
+  // With tracing on, the request's server span (a continued `traceparent` or a new trace)
+  // is active here: its ids go on the response and the access line.
+  const traces = new WeakMap<object, { traceId: string; spanId: string }>();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(request.url.startsWith('/docs') ? docsSecurity : API_SECURITY_HEADERS);
+    const trace = currentTraceIds();
+    if (trace) {
+      traces.set(request, trace);
+      void reply.header(TRACE_ID_HEADER, trace.traceId);
+    }
     runInRequestContext(request.id, () => done(missingHostError(request)));
   });
   // Every string that enters, in the body, the query or the path, is checked here once,
@@ -129,6 +141,7 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
       route: request.routeOptions.url ?? null,
       status,
       durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      ...traces.get(request),
     };
     if (status >= 500) accessLog.error(line, 'request failed');
     else accessLog.info(line, 'request completed');
@@ -140,6 +153,7 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
       origin: env.app.corsOrigins.includes('*') ? true : env.app.corsOrigins,
       exposedHeaders: [
         'x-request-id',
+        TRACE_ID_HEADER,
         'etag',
         'location',
         'retry-after',

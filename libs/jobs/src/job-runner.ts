@@ -1,3 +1,4 @@
+import { inSpan } from '@keel/core';
 import { Outbox } from '@keel/events';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
@@ -69,7 +70,9 @@ export class JobRunner {
     const log = { jobId, type: job.type, attempt: job.attempts };
     this.logger.log(log, 'job started');
     try {
-      const result = await handler.run(this.context(job, options.signal));
+      const context = this.context(job, options.signal);
+      const attributes = { 'keel.job.id': jobId, 'keel.job.attempt': job.attempts };
+      const result = await inSpan(`job ${job.type}`, { attributes }, () => handler.run(context));
       await this.end(jobId, 'succeeded', { result, progress: 100 });
       this.logger.log(log, 'job succeeded');
       return { kind: 'done' };

@@ -1,4 +1,10 @@
-import { DependencyPolicy, jobsConfig } from '@keel/core';
+import {
+  DependencyPolicy,
+  extractTraceContext,
+  inSpan,
+  jobsConfig,
+  outsideTrace,
+} from '@keel/core';
 import {
   Inject,
   Injectable,
@@ -79,7 +85,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       return;
     }
     if (Date.now() < this.retryAt) return;
-    this.running = this.drain().finally(() => {
+    // A batch holds other writers' rows too: each row's publication joins its own trace.
+    this.running = outsideTrace(() => this.drain()).finally(() => {
       this.running = undefined;
       if (this.again) {
         this.again = false;
@@ -130,7 +137,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       // Consumers see the time the row is stamped with.
       const event = { ...toIntegrationEvent(row), publishedAt: publishedAt.toISOString() };
       try {
-        await this.policy.execute(() => this.transport.publish(event));
+        // Part of the trace of the work that wrote the row; the transport carries it on.
+        await inSpan(
+          `${event.type} publish`,
+          {
+            kind: 'producer',
+            parent: extractTraceContext(row.traceContext),
+            attributes: { 'messaging.message.id': event.id, 'keel.outbox.position': row.position },
+          },
+          () => this.policy.execute(() => this.transport.publish(event)),
+        );
         published.push(row.seq);
       } catch {
         failed = true;

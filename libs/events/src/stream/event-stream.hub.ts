@@ -1,4 +1,4 @@
-import { eventsConfig, type AuthUser } from '@keel/core';
+import { eventsConfig, inSpan, type AuthUser } from '@keel/core';
 import {
   Inject,
   Injectable,
@@ -93,7 +93,15 @@ export class EventStreamHub implements OnModuleInit, BeforeApplicationShutdown {
 
   onModuleInit(): void {
     this.dispatcher.subscribe((event) => {
-      for (const client of this.clients) this.deliver(client, event);
+      if (this.clients.size === 0) return;
+      // A child of the event's handling, so the stream's sends show in the writer's trace.
+      inSpan(
+        'event-stream send',
+        { attributes: { 'keel.stream.clients': this.clients.size } },
+        () => {
+          for (const client of this.clients) this.deliver(client, event);
+        },
+      );
     });
     this.heartbeat = setInterval(() => {
       // A client catching up is being written to already, at its own pace.

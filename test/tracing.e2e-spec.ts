@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
 import {
@@ -215,6 +217,62 @@ describe('tracing', () => {
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(exitProbe(api.stderr())).toEqual({ openTelemetrySdkLoaded: true });
       expect(receiver.refused).toEqual([]);
+    });
+  });
+
+  describe('at shutdown', () => {
+    it('flushes the spans still buffered before the process exits', async () => {
+      const receiver = await startOtlpReceiver();
+      try {
+        const api = await startApiProcess({
+          ...base,
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          // Nothing would go out on its own before the test ends.
+          OTEL_BSP_SCHEDULE_DELAY: '600000',
+        });
+        const incoming = newTraceparent();
+        await request(api.url)
+          .post('/v1/auth/register')
+          .set('traceparent', incoming.header)
+          .send({
+            email: `flush-${incoming.spanId}@keel.test`,
+            password: 'password-long-1',
+            displayName: 'F',
+          })
+          .expect(201);
+        expect(receiver.spans).toEqual([]);
+        api.child.kill('SIGTERM');
+        expect(await api.exited).toBe(0);
+        expect(
+          receiver.spans.filter((s) => s.traceId === incoming.traceId && s.kind === SERVER),
+        ).toHaveLength(1);
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('does not wait long for a collector that never answers', async () => {
+      // Accepts connections and never answers: the exporter's own timeout is 10 s.
+      const silent = createServer(() => undefined);
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = silent.address() as AddressInfo;
+        const api = await startApiProcess({
+          ...base,
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_BSP_SCHEDULE_DELAY: '600000',
+        });
+        await request(api.url).get('/v1/items').expect(200);
+        const stopping = Date.now();
+        api.child.kill('SIGTERM');
+        expect(await api.exited).toBe(0);
+        expect(Date.now() - stopping).toBeLessThan(6_000);
+      } finally {
+        silent.closeAllConnections();
+        await new Promise((resolve) => silent.close(resolve));
+      }
     });
   });
 

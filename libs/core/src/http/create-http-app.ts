@@ -99,8 +99,8 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
   (fastify.server as { requireHostHeader?: boolean }).requireHostHeader = false;
   // Security headers first, so a handler can still override one; then the request context,
   // which gives code without the request (logs, the outbox) its id: see request-context.ts.
-  // With tracing on, the request's server span (a continued `traceparent` or a new trace)
-  // is active here: its ids go on the response and the access line.
+  // With tracing on, the request's span is active here (in the trace of an incoming
+  // `traceparent`, or a new one): its ids go on the response and the access line.
   const traces = new WeakMap<object, { traceId: string; spanId: string }>();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(request.url.startsWith('/docs') ? docsSecurity : API_SECURITY_HEADERS);

@@ -107,7 +107,7 @@ describe('OpenAPI document', () => {
         expect({ name, status, headers: Object.keys(response.headers ?? {}) }).toEqual({
           name,
           status,
-          headers: expect.arrayContaining(['X-Request-Id']),
+          headers: expect.arrayContaining(['X-Request-Id', 'X-Trace-Id']),
         });
       }
       // The markers that carry declared headers do not leak into the document.

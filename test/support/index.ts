@@ -7,3 +7,4 @@ export * from './redis-server';
 export * from './event-stream';
 export * from './query-counter';
 export * from './jobs';
+export * from './otlp-receiver';

@@ -33,3 +33,6 @@ export * from './http/request-deadline.interceptor';
 export * from './metrics/metrics';
 export * from './metrics/metrics.module';
 export { serveClusterMetrics } from './metrics/metrics-server';
+export * from './tracing/trace-context';
+export { tracingEnabled } from './tracing/tracing-state';
+export { startTracing, stopTracing } from './tracing/tracing';

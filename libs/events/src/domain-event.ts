@@ -1,4 +1,4 @@
-import { currentRequestId, uuidv7 } from '@keel/core';
+import { captureTraceContext, currentRequestId, uuidv7 } from '@keel/core';
 import type { EntityManager } from 'typeorm';
 import { OutboxEvent } from './entities/outbox-event.entity';
 
@@ -33,23 +33,26 @@ export interface NewEvent {
 
 /**
  * Stores an event in the caller's transaction: it exists exactly when the change does.
- * The request id comes from the request being served, if any.
+ * The request id comes from the request being served, if any, and the trace context from
+ * the span this runs in.
  */
 export async function recordEvent(tx: EntityManager, event: NewEvent): Promise<void> {
   await tx.insert(OutboxEvent, {
     id: uuidv7(),
     ...event,
     requestId: currentRequestId() ?? null,
+    traceContext: captureTraceContext() ?? null,
   });
 }
 
 /**
  * The outbox insert for one statement that changes an aggregate and records its event (a
  * data-modifying CTE), so the change and the event still commit together. Its SELECT gives,
- * in order: id, type, aggregate_type, aggregate_id, actor_id, request_id, data.
+ * in order: id, type, aggregate_type, aggregate_id, actor_id, request_id, data, trace_context
+ * (`captureTraceContext()`, a jsonb parameter, null when tracing is off).
  */
 export const OUTBOX_INSERT =
-  'INSERT INTO outbox (id, type, aggregate_type, aggregate_id, actor_id, request_id, data)';
+  'INSERT INTO outbox (id, type, aggregate_type, aggregate_id, actor_id, request_id, data, trace_context)';
 
 /** Writes a `timestamptz` in SQL exactly as `Date.prototype.toISOString()` does. */
 export function isoTimestampSql(column: string): string {

@@ -1,4 +1,6 @@
+import { inSpan } from '@keel/core';
 import { Injectable, Logger } from '@nestjs/common';
+import type { Context } from '@opentelemetry/api';
 import { LRUCache } from 'lru-cache';
 import type { IntegrationEvent } from './domain-event';
 
@@ -23,17 +25,23 @@ export class EventDispatcher {
     };
   }
 
-  /** Hands the event to every listener, once per event id. False for a duplicate. */
-  deliver(event: IntegrationEvent): boolean {
+  /**
+   * Hands the event to every listener, once per event id. False for a duplicate. The
+   * listeners run in a span whose parent is `parent`: the trace context the message carried.
+   */
+  deliver(event: IntegrationEvent, parent?: Context): boolean {
     if (this.processed.has(event.id)) return false;
     this.processed.set(event.id, true);
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.logger.error({ err: error, eventId: event.id }, 'event listener failed');
+    const attributes = { 'messaging.message.id': event.id, 'keel.event.type': event.type };
+    inSpan(`${event.type} process`, { kind: 'consumer', parent, attributes }, () => {
+      for (const listener of this.listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          this.logger.error({ err: error, eventId: event.id }, 'event listener failed');
+        }
       }
-    }
+    });
     return true;
   }
 }

@@ -1,6 +1,7 @@
-import { DependencyPolicy } from '@keel/core';
+import { DependencyPolicy, tracingEnabled } from '@keel/core';
 import { Logger } from '@nestjs/common';
 import { Queue, WaitingError, Worker, type Job as BullJob } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
 import { Redis } from 'ioredis';
 import { JobQueue } from './job-queue';
 import type { JobRunner } from './job-runner';
@@ -23,6 +24,14 @@ const QUEUE = 'jobs';
 const RECONCILE_MS = 30_000;
 /** Longest a stopping worker waits for its running jobs to hand back. */
 const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * With tracing on, BullMQ stores the context of whoever adds a job in the job itself, and a
+ * worker (in any process) runs it as a child of that context.
+ */
+function telemetry(): { telemetry?: BullMQOtel } {
+  return tracingEnabled() ? { telemetry: new BullMQOtel({ tracerName: 'keel' }) } : {};
+}
 
 function settleWithin(work: Promise<unknown> | undefined, ms: number): Promise<unknown> {
   return Promise.race([
@@ -64,6 +73,7 @@ export class BullMqJobQueue extends JobQueue {
     this.queue = new Queue<JobData>(QUEUE, {
       connection: this.producer,
       prefix: `${options.prefix}bull`,
+      ...telemetry(),
       defaultJobOptions: {
         attempts: options.attempts,
         backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
@@ -132,6 +142,7 @@ export class BullMqJobQueue extends JobQueue {
       lockDuration: this.options.lockMs,
       stalledInterval: Math.max(1_000, Math.floor(this.options.lockMs / 2)),
       maxStalledCount: 3,
+      ...telemetry(),
     });
     this.worker.on('error', (error) => this.logger.warn({ err: error }, 'job worker error'));
     this.reconciler = setInterval(() => void this.reconcile(RECONCILE_MS), RECONCILE_MS).unref();

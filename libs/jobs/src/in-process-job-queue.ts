@@ -1,3 +1,9 @@
+import {
+  captureTraceContext,
+  extractTraceContext,
+  withTraceContext,
+  type TraceCarrier,
+} from '@keel/core';
 import { Logger } from '@nestjs/common';
 import { JobQueue } from './job-queue';
 import type { JobRunner } from './job-runner';
@@ -16,6 +22,8 @@ export class InProcessJobQueue extends JobQueue {
   private readonly active = new Map<string, Promise<void>>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
+  /** The trace context of whoever queued the job: its runs join that trace. */
+  private readonly traces = new Map<string, TraceCarrier>();
   private readonly abort = new AbortController();
   private poll?: NodeJS.Timeout;
   private started = false;
@@ -30,6 +38,8 @@ export class InProcessJobQueue extends JobQueue {
 
   enqueue(job: { id: string }): Promise<void> {
     if (this.started) {
+      const trace = captureTraceContext();
+      if (trace) this.traces.set(job.id, trace);
       this.waiting.add(job.id);
       this.pump();
     }
@@ -38,6 +48,7 @@ export class InProcessJobQueue extends JobQueue {
 
   remove(jobId: string): Promise<void> {
     this.waiting.delete(jobId);
+    this.traces.delete(jobId);
     clearTimeout(this.retryTimers.get(jobId));
     this.retryTimers.delete(jobId);
     return Promise.resolve();
@@ -84,15 +95,18 @@ export class InProcessJobQueue extends JobQueue {
     const failures = this.failures.get(id) ?? 0;
     let outcome;
     try {
-      outcome = await this.runner.run(id, {
-        signal: this.abort.signal,
-        finalAttempt: failures + 1 >= this.attempts,
-      });
+      outcome = await withTraceContext(extractTraceContext(this.traces.get(id)), () =>
+        this.runner.run(id, {
+          signal: this.abort.signal,
+          finalAttempt: failures + 1 >= this.attempts,
+        }),
+      );
     } catch (error) {
       outcome = { kind: 'retry' as const, error: error as Error };
     }
     if (outcome.kind !== 'retry') {
       this.failures.delete(id);
+      this.traces.delete(id);
       return;
     }
     if (!this.started) return;

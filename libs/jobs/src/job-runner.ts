@@ -1,4 +1,4 @@
-import { Metrics, type JobCounts } from '@keel/core';
+import { inSpan, Metrics, type JobCounts } from '@keel/core';
 import { Outbox } from '@keel/events';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
@@ -77,7 +77,9 @@ export class JobRunner {
         (performance.now() - started) / 1000,
       );
     try {
-      const result = await handler.run(this.context(job, options.signal));
+      const context = this.context(job, options.signal);
+      const attributes = { 'keel.job.id': jobId, 'keel.job.attempt': job.attempts };
+      const result = await inSpan(`job ${job.type}`, { attributes }, () => handler.run(context));
       await this.end(jobId, 'succeeded', { result, progress: 100 });
       measure('completed');
       this.logger.log(log, 'job succeeded');

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidConfigError, parseEnv } from './env';
+import { InvalidConfigError, parseEnv, parseTracingEnv } from './env';
 
 describe('parseEnv', () => {
   let dataDir: string;
@@ -138,5 +138,42 @@ describe('parseEnv', () => {
     expect(trust('1')).toBe(1);
     expect(trust('10.0.0.0/8, 127.0.0.1')).toEqual(['10.0.0.0/8', '127.0.0.1']);
     expect(() => trust('everyone')).toThrow(/TRUST_PROXY: must be true, false, a hop count/);
+  });
+
+  it('turns tracing on only when an OTLP endpoint is set and nothing turns it off', () => {
+    const endpoint = 'http://127.0.0.1:4318';
+    expect(parseTracingEnv({})).toEqual({ enabled: false, serviceName: undefined });
+    expect(parseTracingEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).enabled).toBe(true);
+    expect(
+      parseTracingEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${endpoint}/v1/traces` }).enabled,
+    ).toBe(true);
+    expect(
+      parseTracingEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SDK_DISABLED: 'true' }).enabled,
+    ).toBe(false);
+    expect(
+      parseTracingEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_EXPORTER: 'none' })
+        .enabled,
+    ).toBe(false);
+    // A bad value turns tracing off at the start; parseEnv then names it.
+    const grpc = { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+    expect(parseTracingEnv(grpc).enabled).toBe(false);
+    expect(() => parseEnv({ DATA_DIR: dataDir, ...grpc })).toThrow(
+      /OTEL_EXPORTER_OTLP_PROTOCOL: must be one of http\/protobuf, http\/json/,
+    );
+    expect(() =>
+      parseEnv({ DATA_DIR: dataDir, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT: must be a http: or https:\/\/ URL/);
+  });
+
+  it('names the service after OTEL_SERVICE_NAME, else service.name in OTEL_RESOURCE_ATTRIBUTES', () => {
+    expect(parseTracingEnv({ OTEL_SERVICE_NAME: 'edge-api' }).serviceName).toBe('edge-api');
+    expect(
+      parseTracingEnv({ OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod,service.name=x' })
+        .serviceName,
+    ).toBe('x');
+    expect(parseEnv({ DATA_DIR: dataDir }).tracing).toEqual({
+      enabled: false,
+      serviceName: undefined,
+    });
   });
 });

@@ -107,6 +107,18 @@ export interface KeelEnv {
      */
     userStatusTtlMs: number;
   };
+  tracing: TracingEnv;
+}
+
+/**
+ * OpenTelemetry tracing, configured by the standard `OTEL_*` variables. Keel reads only what
+ * decides whether to load the SDK at all; the SDK reads the rest (sampler, protocol, batch).
+ */
+export interface TracingEnv {
+  /** An OTLP endpoint is set (`OTEL_EXPORTER_OTLP_ENDPOINT` or `..._TRACES_ENDPOINT`) and nothing turns tracing off. */
+  enabled: boolean;
+  /** `OTEL_SERVICE_NAME`, or `service.name` in `OTEL_RESOURCE_ATTRIBUTES`; the app's default when neither. */
+  serviceName: string | undefined;
 }
 
 export class InvalidConfigError extends Error {
@@ -330,13 +342,46 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     r.problems.push('AUTH_USER_STATUS_TTL_MS: must be less than HTTP_HANDLER_TIMEOUT_MS');
   }
 
+  const tracing = readTracing(r);
+
   if (r.problems.length > 0) throw new InvalidConfigError(r.problems);
 
   if (configuredSecret === undefined) {
     auth.jwtSecret = loadOrCreateSecret(dataDir);
     auth.jwtSecretGenerated = true;
   }
-  return { app, database, redis, rabbitmq, events, cache, jobs, auth };
+  return { app, database, redis, rabbitmq, events, cache, jobs, auth, tracing };
+}
+
+const OTLP_HTTP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+
+function readTracing(r: Reader): TracingEnv {
+  const endpoints = ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'].map(
+    (name) => r.url(name, ['http:', 'https:']),
+  );
+  // OTLP over HTTP only: `grpc` is refused rather than quietly sent some other way.
+  r.oneOf('OTEL_EXPORTER_OTLP_PROTOCOL', OTLP_HTTP_PROTOCOLS, 'http/protobuf');
+  r.oneOf('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', OTLP_HTTP_PROTOCOLS, 'http/protobuf');
+  const disabled =
+    r.bool('OTEL_SDK_DISABLED', false) ||
+    (r.raw('OTEL_TRACES_EXPORTER') ?? 'otlp').split(',').some((e) => e.trim() === 'none');
+  const fromAttributes = /(?:^|,)\s*service\.name\s*=\s*([^,]+)/.exec(
+    r.raw('OTEL_RESOURCE_ATTRIBUTES') ?? '',
+  )?.[1];
+  return {
+    enabled: !disabled && endpoints.some((url) => url !== undefined),
+    serviceName: r.raw('OTEL_SERVICE_NAME') ?? fromAttributes?.trim(),
+  };
+}
+
+/**
+ * The tracing part alone, for the start of a process, before the rest of the configuration
+ * is read: a bad value turns tracing off here, and `parseEnv` then reports it.
+ */
+export function parseTracingEnv(env: RawEnv = process.env): TracingEnv {
+  const r = new Reader(env);
+  const tracing = readTracing(r);
+  return r.problems.length > 0 ? { ...tracing, enabled: false } : tracing;
 }
 
 /** For an app's entry point: the configuration, or exit 1 with one JSON line naming each bad variable. */

@@ -81,6 +81,11 @@ const EVERY_RESPONSE: Record<string, HeaderObject> = {
     schema: string,
   },
   'X-Response-Time': { description: 'Time spent serving the request, in ms.', schema: string },
+  'X-Trace-Id': {
+    description:
+      'The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces.',
+    schema: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+  },
 };
 
 /** Set by the rate limiter on every answer of a route it guards (one that can answer 429). */

@@ -7,6 +7,7 @@ import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { createAccessLogger, createNestProcessLogger } from '../logging/logger-options';
 import { Metrics } from '../metrics/metrics';
+import { currentTraceIds } from '../tracing/trace-context';
 import { documentResponseHeaders } from './api-problems.decorator';
 import { clientErrorHandler, frameworkErrorHandler, missingHostError } from './early-errors';
 import { BodyTooComplexError, checkRequestText, exceededJsonLimit } from './input-limits';
@@ -16,6 +17,9 @@ import { RouteTable } from './route-table';
 import { API_SECURITY_HEADERS, securityHeaders } from './security-headers';
 import { STREAMED_BODY_TYPES } from './streamed-body';
 import { createValidationPipe } from './validation';
+
+/** The trace a response belongs to, when tracing is on (see README, Observability). */
+export const TRACE_ID_HEADER = 'x-trace-id';
 
 /**
  * Builds the HTTP application exactly as production runs it. main.ts and the
@@ -96,8 +100,16 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
   (fastify.server as { requireHostHeader?: boolean }).requireHostHeader = false;
   // Security headers first, so a handler can still override one; then the request context,
   // which gives code without the request (logs, the outbox) its id: see request-context.ts.
+  // With tracing on, the request's span is active here (in the trace of an incoming
+  // `traceparent`, or a new one): its ids go on the response and the access line.
+  const traces = new WeakMap<object, { traceId: string; spanId: string }>();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(request.url.startsWith('/docs') ? docsSecurity : API_SECURITY_HEADERS);
+    const trace = currentTraceIds();
+    if (trace) {
+      traces.set(request, trace);
+      void reply.header(TRACE_ID_HEADER, trace.traceId);
+    }
     runInRequestContext(request.id, () => done(missingHostError(request)));
   });
   // Every string that enters, in the body, the query or the path, is checked here once,
@@ -135,6 +147,7 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
       route: route ?? null,
       status,
       durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      ...traces.get(request),
     };
     if (status >= 500) accessLog.error(line, 'request failed');
     else accessLog.info(line, 'request completed');
@@ -146,6 +159,7 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
       origin: env.app.corsOrigins.includes('*') ? true : env.app.corsOrigins,
       exposedHeaders: [
         'x-request-id',
+        TRACE_ID_HEADER,
         'etag',
         'location',
         'retry-after',

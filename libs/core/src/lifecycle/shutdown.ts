@@ -1,4 +1,5 @@
 import type { INestApplicationContext, LoggerService } from '@nestjs/common';
+import { stopTracing } from '../tracing/tracing';
 
 export interface ShutdownOptions {
   logger: LoggerService;
@@ -8,10 +9,13 @@ export interface ShutdownOptions {
   beforeClose?: () => Promise<void>;
 }
 
+const TRACES_FLUSH_MS = 2_000;
+
 /**
  * On SIGTERM or SIGINT (once): `beforeClose`, then `app.close()` (Nest's shutdown hooks),
- * then exit 0; exit 1 if all of it takes longer than `timeoutMs` from the signal, which is
- * what an orchestrator's grace period counts too.
+ * then the last spans are flushed (see tracing.ts), then exit 0; exit 1 if all of it takes
+ * longer than `timeoutMs` from the signal, which is what an orchestrator's grace period
+ * counts too.
  */
 export function closeOnSignals(app: INestApplicationContext, options: ShutdownOptions): void {
   const { logger } = options;
@@ -28,6 +32,8 @@ export function closeOnSignals(app: INestApplicationContext, options: ShutdownOp
     await options.beforeClose?.();
     await app.close();
     logger.log('stopped', 'Shutdown');
+    // The last spans (this shutdown's included) go out, within a short bound of their own.
+    await stopTracing(TRACES_FLUSH_MS);
     process.exit(0);
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { currentRequestId } from '../http/request-context';
+import { currentTraceIds } from '../tracing/trace-context';
 
 /** The JSON line format shared by every logger: level names, ISO time, service and pid. */
 function baseOptions(level: string): LoggerOptions {
@@ -14,14 +15,17 @@ function baseOptions(level: string): LoggerOptions {
 
 /**
  * The application logger: a line written while a request is served carries its `reqId`
- * (from the request context, no per-request child logger), and secrets are redacted.
+ * (from the request context, no per-request child logger), one written inside a span its
+ * `traceId` and `spanId`, and secrets are redacted.
  */
 export function appLoggerOptions(level: string): LoggerOptions {
   return {
     ...baseOptions(level),
     mixin: () => {
       const reqId = currentRequestId();
-      return reqId === undefined ? {} : { reqId };
+      const trace = currentTraceIds();
+      if (trace === undefined) return reqId === undefined ? {} : { reqId };
+      return reqId === undefined ? trace : { reqId, ...trace };
     },
     redact: ['*.password', '*.refreshToken'],
   };

@@ -4,6 +4,7 @@ import { CreateOutbox1795700000000 } from './1795700000000-create-outbox';
 import { CreateJobs1795900000000 } from './1795900000000-create-jobs';
 import { RefreshTokenSuccessor1796000000000 } from './1796000000000-refresh-token-successor';
 import { OutboxPosition1796100000000 } from './1796100000000-outbox-position';
+import { OutboxTraceContext1796200000000 } from './1796200000000-outbox-trace-context';
 
 /** Every migration, oldest first. Add new ones here (`npm run migration:generate` writes the file). */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   CreateJobs1795900000000,
   RefreshTokenSuccessor1796000000000,
   OutboxPosition1796100000000,
+  OutboxTraceContext1796200000000,
 ];

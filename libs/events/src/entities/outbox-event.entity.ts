@@ -1,3 +1,4 @@
+import type { TraceCarrier } from '@keel/core';
 import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /**
@@ -57,4 +58,11 @@ export class OutboxEvent {
   /** Until when the relay that claimed the row may publish it; another relay waits. */
   @Column({ name: 'claimed_until', type: 'timestamptz', precision: 3, nullable: true })
   claimedUntil!: Date | null;
+
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) of the work that wrote the row: the
+   * relay publishes the event as part of that trace. Null when tracing is off.
+   */
+  @Column({ name: 'trace_context', type: 'jsonb', nullable: true })
+  traceContext!: TraceCarrier | null;
 }

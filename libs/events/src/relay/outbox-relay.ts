@@ -1,4 +1,12 @@
-import { DependencyPolicy, jobsConfig, Metrics, type OutboxStats } from '@keel/core';
+import {
+  DependencyPolicy,
+  extractTraceContext,
+  inSpan,
+  jobsConfig,
+  Metrics,
+  outsideTrace,
+  type OutboxStats,
+} from '@keel/core';
 import {
   Inject,
   Injectable,
@@ -94,7 +102,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       return;
     }
     if (Date.now() < this.retryAt) return;
-    this.running = this.drain().finally(() => {
+    // A batch holds other writers' rows too: each row's publication joins its own trace.
+    this.running = outsideTrace(() => this.drain()).finally(() => {
       this.running = undefined;
       if (this.again) {
         this.again = false;
@@ -144,7 +153,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       rows.map((row) => {
         // Consumers see the time the row is stamped with.
         const event = { ...toIntegrationEvent(row), publishedAt: publishedAt.toISOString() };
-        return this.policy.execute(() => this.transport.publish(event));
+        // Part of the trace of the work that wrote the row; the transport carries it on.
+        return inSpan(
+          `${event.type} publish`,
+          {
+            kind: 'producer',
+            parent: extractTraceContext(row.traceContext),
+            attributes: { 'messaging.message.id': event.id, 'keel.outbox.position': row.position },
+          },
+          () => this.policy.execute(() => this.transport.publish(event)),
+        );
       }),
     );
     // Only the rows before the first failure are stamped: a later row the broker confirmed

@@ -1,4 +1,4 @@
-import { eventsConfig, Metrics, type AuthUser } from '@keel/core';
+import { eventsConfig, inSpan, Metrics, type AuthUser } from '@keel/core';
 import {
   Inject,
   Injectable,
@@ -95,7 +95,15 @@ export class EventStreamHub implements OnModuleInit, BeforeApplicationShutdown {
   onModuleInit(): void {
     this.metrics.watchStreamClients(() => this.clients.size);
     this.dispatcher.subscribe((event) => {
-      for (const client of this.clients) this.deliver(client, event);
+      if (this.clients.size === 0) return;
+      // A child of the event's handling, so the stream's sends show in the writer's trace.
+      inSpan(
+        'event-stream send',
+        { attributes: { 'keel.stream.clients': this.clients.size } },
+        () => {
+          for (const client of this.clients) this.deliver(client, event);
+        },
+      );
     });
     this.heartbeat = setInterval(() => {
       // A client catching up is being written to already, at its own pace.

@@ -1,3 +1,4 @@
+import { extractTraceContext, injectTraceContext } from '@keel/core';
 import type { IntegrationEvent } from '../domain-event';
 import type { EventDispatcher } from '../event-dispatcher';
 import { EventTransport } from './event-transport';
@@ -12,8 +13,11 @@ export class LocalTransport extends EventTransport {
   }
 
   publish(event: IntegrationEvent): Promise<void> {
-    // Listeners run after the relay's transaction, never inside it.
-    setImmediate(() => this.dispatcher.deliver(event));
+    // Listeners run after the relay's transaction, never inside it; in the publisher's trace,
+    // carried as over RabbitMQ.
+    const headers: Record<string, unknown> = {};
+    injectTraceContext(headers);
+    setImmediate(() => this.dispatcher.deliver(event, extractTraceContext(headers)));
     return Promise.resolve();
   }
 }

@@ -1,3 +1,4 @@
+import { extractTraceContext, injectTraceContext } from '@keel/core';
 import { Logger } from '@nestjs/common';
 import {
   connect,
@@ -78,11 +79,15 @@ export class RabbitMqTransport extends EventTransport {
   async publish(event: IntegrationEvent): Promise<void> {
     const channel = this.publisher;
     if (!channel) throw new Error('RabbitMQ is not connected');
+    // `traceparent` (and `tracestate`): consumers in every process join the publisher's trace.
+    const headers: Record<string, unknown> = {};
+    injectTraceContext(headers);
     channel.publish(EVENTS_EXCHANGE, event.type, Buffer.from(JSON.stringify(event)), {
       persistent: true,
       messageId: event.id,
       type: event.type,
       contentType: 'application/json',
+      headers,
     });
     await channel.waitForConfirms();
   }
@@ -107,7 +112,9 @@ export class RabbitMqTransport extends EventTransport {
     if (!message) return;
     try {
       const event = JSON.parse(message.content.toString('utf8')) as unknown;
-      if (isIntegrationEvent(event)) this.dispatcher.deliver(event);
+      if (isIntegrationEvent(event)) {
+        this.dispatcher.deliver(event, extractTraceContext(message.properties.headers));
+      }
     } catch {
       this.logger.warn({ routingKey: message.fields.routingKey }, 'unreadable event dropped');
     }

@@ -1,4 +1,4 @@
-import { jobsConfig } from '@keel/core';
+import { inSpan, jobsConfig } from '@keel/core';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { join } from 'node:path';
@@ -35,7 +35,13 @@ export class ItemParserPool implements OnApplicationShutdown {
       maxThreads: this.cfg.parseThreads,
       idleTimeout: 30_000,
     });
-    return this.pool.run(input);
+    const pool = this.pool;
+    // A child of the job's span: one per window parsed on a thread.
+    return inSpan(
+      'items.import parse',
+      { attributes: { 'keel.import.bytes': input.bytes.length } },
+      () => pool.run(input),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,4 +1,4 @@
-import { currentRequestId, ResponseCache, uuidv7 } from '@keel/core';
+import { captureTraceContext, currentRequestId, ResponseCache, uuidv7 } from '@keel/core';
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -30,7 +30,7 @@ const CREATE_ITEM = statement(
        jsonb_build_object('id', item.id, 'name', item.name, 'description', item.description,
          'price', item.price::text, 'ownerId', item."ownerId", 'version', item.version,
          'createdAt', ${isoTimestampSql('item."createdAt"')},
-         'updatedAt', ${isoTimestampSql('item."updatedAt"')}))
+         'updatedAt', ${isoTimestampSql('item."updatedAt"')})), $8::jsonb
      FROM item
    )
    SELECT * FROM item`,
@@ -66,6 +66,7 @@ export class CreateItemHandler implements ICommandHandler<CreateItemCommand> {
       fields.price,
       uuidv7(),
       currentRequestId() ?? null,
+      jsonOrNull(captureTraceContext()),
     ]);
     this.outbox.recorded();
     return mapItem(row);
@@ -95,6 +96,11 @@ export class CreateItemHandler implements ICommandHandler<CreateItemCommand> {
       return { item, replayed: false };
     });
   }
+}
+
+/** SQL NULL, not a JSON `null`, when there is nothing. */
+function jsonOrNull(value: object | undefined): string | null {
+  return value === undefined ? null : JSON.stringify(value);
 }
 
 type ItemFields = {

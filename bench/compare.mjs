@@ -8,11 +8,16 @@
 //
 // A variant is `label=root[,token...]`: `root` is a checkout with a build in `dist/` (for an
 // older commit: `git worktree add ../keel-before <commit> && cd ../keel-before && npm ci &&
-// npm run build`); a token starting with `--` is a Node flag, `NAME=value` a setting.
+// npm run build`); a token starting with `--` is a Node flag, `NAME=value` a setting. In a
+// setting, `{otlp}` stands for the URL of an OTLP/HTTP sink the run starts on loopback (it
+// answers every export and keeps nothing), for tracing variants:
+//   --variant traced=.,OTEL_EXPORTER_OTLP_ENDPOINT={otlp}
+//   --variant traced10=.,OTEL_EXPORTER_OTLP_ENDPOINT={otlp},OTEL_TRACES_SAMPLER=parentbased_traceidratio,OTEL_TRACES_SAMPLER_ARG=0.1
 // Options: --scenario N[,N] (1), --profile full|embedded (full when DATABASE_URL and REDIS_URL
 // are set), --duration S (3), --rounds R (3), --warmup S (1), --connections C (64),
 // --rows N (50000), --generator wrk|autocannon. Prints medians and each variant's ratio to
 // the first.
+import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { closeConnections, createData, startKeel } from './lib/keel.mjs';
 import { defaultGenerator } from './lib/load.mjs';
@@ -53,6 +58,15 @@ function parseVariant(text) {
       .map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]),
   );
   return { label, root, nodeArgs, env };
+}
+
+const sink = variants.some((v) => Object.values(v.env).some((value) => value.includes('{otlp}')))
+  ? await otlpSink()
+  : undefined;
+for (const variant of variants) {
+  for (const [name, value] of Object.entries(variant.env)) {
+    variant.env[name] = value.replaceAll('{otlp}', sink?.url ?? '');
+  }
 }
 
 const data = await createData(profile);
@@ -101,6 +115,19 @@ try {
   for (const { keel } of running) await keel?.stop();
   await data.drop();
   closeConnections();
+  sink?.server.close();
+}
+
+/** An OTLP/HTTP endpoint that accepts every export (as a collector would) and keeps nothing. */
+async function otlpSink() {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}'),
+    );
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${server.address().port}` };
 }
 
 function start(variant) {

@@ -123,7 +123,8 @@ async function otlpSink() {
   const server = createServer((request, response) => {
     request.resume();
     request.on('end', () =>
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}'),
+      // An empty ExportTraceServiceResponse, in the exporter's default encoding (protobuf).
+      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(),
     );
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

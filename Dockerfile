@@ -48,7 +48,7 @@ RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 # Embedded profile's Postgres data (and, outside production, a generated JWT secret).
 VOLUME ["/app/data"]
-EXPOSE 3000
+EXPOSE 3000 9464
 
 # Liveness of the process only (no curl in slim images: node's fetch does it).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

@@ -143,6 +143,7 @@ describe('metrics', () => {
     expect(samples.get('keel_outbox_pending_events')).toBeGreaterThanOrEqual(0);
     expect(samples.get('keel_outbox_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(samples.get(series('keel_jobs_queued', { job_type: 'items.import' }))).toBe(0);
+    expect(samples.get(series('keel_jobs_failed_total', { job_type: 'items.import' }))).toBe(0);
     expect(samples.get('process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(samples.get('nodejs_eventloop_utilization_ratio')).toBeGreaterThan(0);
     expect(samples.has('nodejs_eventloop_lag_p99_seconds')).toBe(true);

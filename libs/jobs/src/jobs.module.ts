@@ -35,6 +35,7 @@ class JobWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
     private readonly queue: JobQueue,
     private readonly uploads: UploadStore,
     private readonly runner: JobRunner,
+    private readonly handlers: JobHandlers,
     private readonly metrics: Metrics,
     @Inject(jobsConfig.KEY) private readonly cfg: ConfigType<typeof jobsConfig>,
   ) {}
@@ -50,6 +51,8 @@ class JobWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
     }
     await this.queue.startWorkers();
     this.metrics.watchJobs(() => this.runner.counts());
+    // From zero, so that `increase()` sees a type's first failure after a start.
+    for (const type of this.handlers.types()) this.metrics.jobsFailed.inc({ job_type: type }, 0);
     const sweep = () =>
       this.uploads
         .deleteAbandoned(ABANDONED_UPLOAD_SECONDS)

@@ -25,6 +25,8 @@ import {
   TokenResponseDto,
 } from './dto/auth.dto';
 import { AuthRateLimitGuard } from './guards/auth-rate-limit.guard';
+import { Client } from './client-info.decorator';
+import type { ClientInfo } from './tokens.service';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -48,8 +50,8 @@ export class AuthController {
   @ApiOperation({ summary: 'Exchange email and password for tokens' })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, 401, 403, 429)
-  login(@Body() dto: LoginDto): Promise<TokenResponseDto> {
-    return this.commands.execute(new LoginCommand(dto));
+  login(@Body() dto: LoginDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {
+    return this.commands.execute(new LoginCommand(dto, client));
   }
 
   @Public()
@@ -59,8 +61,8 @@ export class AuthController {
   @ApiOperation({ summary: 'Exchange a refresh token for new tokens (the old one stops working)' })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, 401, 429)
-  refresh(@Body() dto: RefreshTokenDto): Promise<TokenResponseDto> {
-    return this.commands.execute(new RefreshTokensCommand(dto.refreshToken));
+  refresh(@Body() dto: RefreshTokenDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {
+    return this.commands.execute(new RefreshTokensCommand(dto.refreshToken, client));
   }
 
   @Public()

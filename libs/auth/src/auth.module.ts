@@ -15,6 +15,9 @@ import { RefreshTokensHandler } from './commands/refresh-tokens/refresh-tokens.h
 import { RegisterHandler } from './commands/register/register.handler';
 import { IssueStreamTicketHandler } from './commands/issue-stream-ticket/issue-stream-ticket.handler';
 import { RefreshToken } from './entities/refresh-token.entity';
+import { Session } from './entities/session.entity';
+import { SessionsController, UserSessionsController } from './sessions/sessions.controller';
+import { SessionsService } from './sessions/sessions.service';
 import { RevokeTokensOnAccessRevokedHandler } from './events/user-access-revoked.handler';
 import { AuthRateLimitGuard } from './guards/auth-rate-limit.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
@@ -27,7 +30,7 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
   imports: [
     UsersModule,
     PassportModule,
-    TypeOrmModule.forFeature([RefreshToken]),
+    TypeOrmModule.forFeature([RefreshToken, Session]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (config: ConfigType<typeof authConfig>) => ({
@@ -42,7 +45,7 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
       }),
     }),
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, SessionsController, UserSessionsController],
   providers: [
     AuthBootstrap,
     RegisterHandler,
@@ -52,6 +55,7 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     ChangePasswordHandler,
     IssueStreamTicketHandler,
     TokensService,
+    SessionsService,
     PasswordHasher,
     JwtStrategy,
     AuthRateLimitGuard,

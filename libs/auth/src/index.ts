@@ -3,3 +3,4 @@ export * from './entities/refresh-token.entity';
 export * from './events/user-registered.event';
 export * from './tokens.service';
 export * from './dto/auth.dto';
+export * from './entities/session.entity';

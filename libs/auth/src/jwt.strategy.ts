@@ -63,6 +63,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const user = await this.status.get(claims.sub);
     if (!user || user.disabled)
       throw new InvalidAccessTokenError('This account no longer has access.');
-    return { id: user.id, email: user.email, roles: user.roles };
+    return {
+      id: user.id,
+      email: user.email,
+      roles: user.roles,
+      ...(typeof claims.sid === 'string' ? { sessionId: claims.sid } : {}),
+    };
   }
 }

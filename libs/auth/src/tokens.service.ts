@@ -6,6 +6,13 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { EntityManager, IsNull } from 'typeorm';
 import type { TokenResponseDto } from './dto/auth.dto';
 import { RefreshToken } from './entities/refresh-token.entity';
+import { Session } from './entities/session.entity';
+
+/** Who signed in: the device and address a session shows. */
+export interface ClientInfo {
+  userAgent: string | null;
+  ipAddress: string | null;
+}
 
 export const JWT_ISSUER = 'keel';
 export const JWT_AUDIENCE = 'keel-api';
@@ -15,6 +22,8 @@ export interface AccessTokenClaims {
   sub: string;
   /** `ticket`: a one-minute token only accepted as `?ticket=` by the event stream. */
   typ: 'access' | 'ticket';
+  /** The session (refresh-token family) an access token was issued for. */
+  sid?: string;
   /** Set by the signer; required on the way in (see JwtStrategy.validate). */
   iat?: number;
   exp?: number;
@@ -63,10 +72,25 @@ export class TokensService {
     return this.jwt.signAsync(claims, { expiresIn: STREAM_TICKET_TTL_SECONDS });
   }
 
-  /** A new access token and a new refresh token in a new family (a sign-in). */
-  async issue(manager: EntityManager, userId: string): Promise<TokenResponseDto> {
+  /** A new access token and a new refresh token in a new family, a new session (a sign-in). */
+  async issue(
+    manager: EntityManager,
+    userId: string,
+    client: ClientInfo,
+  ): Promise<TokenResponseDto> {
     const secret = randomBytes(32).toString('base64url');
-    const row = await this.insert(manager, userId, uuidv7(), secret);
+    const now = new Date();
+    const familyId = uuidv7();
+    await manager.insert(Session, {
+      id: familyId,
+      userId,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      ipAddress: client.ipAddress?.slice(0, 64) ?? null,
+      createdAt: now,
+      lastUsedAt: now,
+      endedAt: null,
+    });
+    const row = await this.insert(manager, userId, familyId, secret);
     return this.respond(row, secret);
   }
 
@@ -112,7 +136,7 @@ export class TokensService {
   }
 
   private async respond(row: RefreshToken, secret: string): Promise<TokenResponseDto> {
-    const claims: AccessTokenClaims = { sub: row.userId, typ: 'access' };
+    const claims: AccessTokenClaims = { sub: row.userId, typ: 'access', sid: row.familyId };
     return {
       accessToken: await this.jwt.signAsync(claims),
       refreshToken: `${row.id}.${secret}`,
@@ -121,15 +145,33 @@ export class TokensService {
     };
   }
 
-  async revokeFamily(manager: EntityManager, familyId: string): Promise<void> {
-    await manager.update(
-      RefreshToken,
-      { familyId, revokedAt: IsNull() },
-      { revokedAt: new Date() },
+  /**
+   * Records a refresh of the session; false when it has ended (its tokens are then refused,
+   * including a successor rotated while the session was being ended).
+   */
+  async touchSession(
+    manager: EntityManager,
+    familyId: string,
+    client: ClientInfo,
+  ): Promise<boolean> {
+    const result = await manager.update(
+      Session,
+      { id: familyId, endedAt: IsNull() },
+      { lastUsedAt: new Date(), ipAddress: client.ipAddress?.slice(0, 64) ?? null },
     );
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Ends the session: its refresh tokens are revoked. Tokens first, then the session (lock order). */
+  async revokeFamily(manager: EntityManager, familyId: string): Promise<void> {
+    const now = new Date();
+    await manager.update(RefreshToken, { familyId, revokedAt: IsNull() }, { revokedAt: now });
+    await manager.update(Session, { id: familyId, endedAt: IsNull() }, { endedAt: now });
   }
 
   async revokeAllForUser(manager: EntityManager, userId: string): Promise<void> {
-    await manager.update(RefreshToken, { userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    const now = new Date();
+    await manager.update(RefreshToken, { userId, revokedAt: IsNull() }, { revokedAt: now });
+    await manager.update(Session, { userId, endedAt: IsNull() }, { endedAt: now });
   }
 }

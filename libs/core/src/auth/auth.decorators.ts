@@ -8,6 +8,8 @@ export interface AuthUser {
   id: string;
   email: string;
   roles: Role[];
+  /** The session the access token was issued for (absent for API keys and older tokens). */
+  sessionId?: string;
 }
 
 export const IS_PUBLIC_KEY = 'keel:public';

@@ -20,7 +20,7 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
     private readonly metrics: Metrics,
   ) {}
 
-  async execute({ credentials }: LoginCommand): Promise<TokenResponseDto> {
+  async execute({ credentials, client }: LoginCommand): Promise<TokenResponseDto> {
     const user = await this.users.findWithPassword({ email: credentials.email });
     // Unknown email and wrong password take the same time and give the same answer.
     const valid = await this.hasher.verify(user?.passwordHash, credentials.password);
@@ -39,7 +39,9 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
       this.metrics.logins.inc({ outcome: disabled ? 'disabled' : 'invalid_credentials' });
       throw disabled ? new AccountDisabledError() : new InvalidCredentialsError();
     }
-    const tokens = await this.tokens.issue(this.dataSource.manager, user.id);
+    const tokens = await this.dataSource.transaction((tx) =>
+      this.tokens.issue(tx, user.id, client),
+    );
     this.metrics.logins.inc({ outcome: 'success' });
     return tokens;
   }

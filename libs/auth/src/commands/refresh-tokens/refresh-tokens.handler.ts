@@ -27,7 +27,7 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
     private readonly metrics: Metrics,
   ) {}
 
-  async execute({ refreshToken }: RefreshTokensCommand): Promise<TokenResponseDto> {
+  async execute({ refreshToken, client }: RefreshTokensCommand): Promise<TokenResponseDto> {
     const parsed = this.tokens.parseRefreshToken(refreshToken);
     if (!parsed) throw new InvalidRefreshTokenError();
     const outcome = await this.outbox.transaction(async (tx) => {
@@ -41,6 +41,8 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
         const successor = await this.successorWithinGrace(tx, row);
         if (successor) {
           if (!(await this.mayRefresh(tx, row.userId))) return 'invalid' as const;
+          if (!(await this.tokens.touchSession(tx, row.familyId, client)))
+            return 'invalid' as const;
           return this.tokens.reissue(row, successor);
         }
         await this.tokens.revokeFamily(tx, row.familyId);
@@ -56,6 +58,8 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
       if (row.revokedAt !== null || row.expiresAt.getTime() <= Date.now())
         return 'invalid' as const;
       if (!(await this.mayRefresh(tx, row.userId))) return 'invalid' as const;
+      // Locks the session after the token, the order ending a session takes too.
+      if (!(await this.tokens.touchSession(tx, row.familyId, client))) return 'invalid' as const;
       return this.tokens.rotate(tx, row);
     });
     if (outcome === 'invalid') throw new InvalidRefreshTokenError();

@@ -1,0 +1,61 @@
+import { ApiProblems, CurrentUser, Roles, uuidParam, type AuthUser } from '@keel/core';
+import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { SessionListDto } from './session.dto';
+import { SessionsService } from './sessions.service';
+
+@ApiTags('auth')
+@ApiBearerAuth()
+@ApiProblems(401, 403)
+@Controller('auth/sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Your sessions (one per sign-in), the current one marked' })
+  @ApiOkResponse({ type: SessionListDto })
+  list(@CurrentUser() user: AuthUser): Promise<SessionListDto> {
+    return this.sessions.list(user.id, user.sessionId);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End all your sessions but the current one' })
+  @ApiNoContentResponse()
+  endOthers(@CurrentUser() user: AuthUser): Promise<void> {
+    return this.sessions.endOthers(user.id, user.sessionId);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End one of your sessions: its refresh token stops working' })
+  @ApiNoContentResponse()
+  @ApiProblems(400, 404)
+  endOne(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<void> {
+    return this.sessions.endOne(user.id, id);
+  }
+}
+
+@ApiTags('users')
+@ApiBearerAuth()
+@ApiProblems(401)
+@Controller('users')
+export class UserSessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Delete(':id/sessions')
+  @Roles('admin')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End all of a user’s sessions (admin)' })
+  @ApiNoContentResponse()
+  @ApiProblems(400, 403, 404)
+  endAll(@CurrentUser() actor: AuthUser, @Param('id', uuidParam()) id: string): Promise<void> {
+    return this.sessions.endAllForUser(actor.id, id);
+  }
+}

@@ -16,6 +16,10 @@ import { RegisterHandler } from './commands/register/register.handler';
 import { IssueStreamTicketHandler } from './commands/issue-stream-ticket/issue-stream-ticket.handler';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { Session } from './entities/session.entity';
+import { ApiKey } from './entities/api-key.entity';
+import { ApiKeyAuthenticator } from './api-keys/api-key.authenticator';
+import { ApiKeysController } from './api-keys/api-keys.controller';
+import { ApiKeysService } from './api-keys/api-keys.service';
 import { SessionsController, UserSessionsController } from './sessions/sessions.controller';
 import { SessionsService } from './sessions/sessions.service';
 import { RevokeTokensOnAccessRevokedHandler } from './events/user-access-revoked.handler';
@@ -30,7 +34,7 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
   imports: [
     UsersModule,
     PassportModule,
-    TypeOrmModule.forFeature([RefreshToken, Session]),
+    TypeOrmModule.forFeature([RefreshToken, Session, ApiKey]),
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (config: ConfigType<typeof authConfig>) => ({
@@ -45,7 +49,7 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
       }),
     }),
   ],
-  controllers: [AuthController, SessionsController, UserSessionsController],
+  controllers: [AuthController, SessionsController, UserSessionsController, ApiKeysController],
   providers: [
     AuthBootstrap,
     RegisterHandler,
@@ -56,6 +60,8 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     IssueStreamTicketHandler,
     TokensService,
     SessionsService,
+    ApiKeysService,
+    ApiKeyAuthenticator,
     PasswordHasher,
     JwtStrategy,
     AuthRateLimitGuard,

@@ -4,3 +4,4 @@ export * from './events/user-registered.event';
 export * from './tokens.service';
 export * from './dto/auth.dto';
 export * from './entities/session.entity';
+export * from './entities/api-key.entity';

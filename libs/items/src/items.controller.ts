@@ -1,4 +1,5 @@
 import {
+  AllowApiKey,
   ApiProblems,
   ApiResponseHeader,
   CachedResponse,
@@ -105,6 +106,7 @@ export class ItemsController {
 
   @Get('export')
   @ApiBearerAuth()
+  @AllowApiKey('items:read')
   @ApiOperation({
     summary: 'Download every matching item as CSV or NDJSON',
     description:
@@ -121,6 +123,7 @@ export class ItemsController {
   @HttpCode(202)
   @StreamedBody()
   @ApiBearerAuth()
+  @AllowApiKey('items:write')
   @ApiOperation({
     summary: 'Import items from a CSV or NDJSON file, as a background job',
     description: [
@@ -173,6 +176,7 @@ export class ItemsController {
 
   @Post()
   @ApiBearerAuth()
+  @AllowApiKey('items:write')
   @ApiOperation({ summary: 'Create an item owned by you' })
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -209,6 +213,7 @@ export class ItemsController {
 
   @Patch(':id')
   @ApiBearerAuth()
+  @AllowApiKey('items:write')
   @ifMatchHeader
   @ApiOperation({ summary: 'Change an item (owner or admin)' })
   @ApiOkResponse({ type: ItemResponseDto, description: 'With `ETag`' })
@@ -226,6 +231,7 @@ export class ItemsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiBearerAuth()
+  @AllowApiKey('items:write')
   @ifMatchHeader
   @ApiOperation({ summary: 'Delete an item (owner or admin)' })
   @ApiNoContentResponse()

@@ -2,13 +2,20 @@ import { ALLOW_STREAM_TICKET_KEY, IS_PUBLIC_KEY } from '@keel/core';
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import { ApiKeyAuthenticator } from '../api-keys/api-key.authenticator';
 import { InvalidAccessTokenError } from '../auth.errors';
 import type { TicketRequest } from '../jwt.strategy';
 
-/** Global: every route needs a valid access token unless marked `@Public()`. */
+/**
+ * Global: every route needs a valid access token unless marked `@Public()`. An API key
+ * (`Bearer keel_…`) is accepted instead only on routes marked `@AllowApiKey(scope)`.
+ */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly apiKeys: ApiKeyAuthenticator,
+  ) {
     super();
   }
 
@@ -18,8 +25,11 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       context.getClass(),
     ]);
     if (isPublic) return true;
+    const request = context.switchToHttp().getRequest<TicketRequest>();
+    const apiKey = ApiKeyAuthenticator.presented(request.headers.authorization);
+    if (apiKey !== null) return this.apiKeys.authenticate(context, apiKey).then(() => true);
     if (this.reflector.get<boolean>(ALLOW_STREAM_TICKET_KEY, context.getHandler())) {
-      context.switchToHttp().getRequest<TicketRequest>().streamTicketAllowed = true;
+      request.streamTicketAllowed = true;
     }
     return super.canActivate(context);
   }

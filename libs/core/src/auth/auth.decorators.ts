@@ -1,4 +1,11 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ExecutionContext,
+  SetMetadata,
+} from '@nestjs/common';
+import { ApiBearerAuth } from '@nestjs/swagger';
+import { ApiProblems } from '../http/api-problems.decorator';
 
 export const ROLES = ['user', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -10,7 +17,27 @@ export interface AuthUser {
   roles: Role[];
   /** The session the access token was issued for (absent for API keys and older tokens). */
   sessionId?: string;
+  /** Set when the caller is an API key acting for its owner, limited to its scopes. */
+  apiKey?: { id: string; scopes: ApiKeyScope[] };
 }
+
+export const API_KEY_SCOPES = ['items:read', 'items:write'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+export const API_KEY_SCOPE_KEY = 'keel:api-key-scope';
+/** The OpenAPI security scheme name of API keys (`Authorization: Bearer keel_…`). */
+export const API_KEY_SECURITY = 'api-key';
+
+/**
+ * Also accepts an API key holding `scope`. Every other signed-in route refuses API keys
+ * (403), so a key never reaches more than its scopes name.
+ */
+export const AllowApiKey = (scope: ApiKeyScope) =>
+  applyDecorators(
+    SetMetadata(API_KEY_SCOPE_KEY, scope),
+    ApiBearerAuth(API_KEY_SECURITY),
+    // 403: a key without this scope; 429: the key's rate limit.
+    ApiProblems(403, 429),
+  );
 
 export const IS_PUBLIC_KEY = 'keel:public';
 export const ROLES_KEY = 'keel:roles';

@@ -101,6 +101,9 @@ export interface KeelEnv {
     rateLimitPerIp: number;
     rateLimitPerAccount: number;
     rateLimitWindowSeconds: number;
+    /** Requests each API key may make per `apiKeyRateLimitWindowSeconds`. */
+    apiKeyRateLimit: number;
+    apiKeyRateLimitWindowSeconds: number;
     /**
      * Lifetime of a cached account status (JWT check), and how long an access change waits
      * before answering when the database is shared. 0 reads the user on every request.
@@ -335,6 +338,8 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     rateLimitPerIp: r.int('AUTH_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
     rateLimitPerAccount: r.int('AUTH_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
     rateLimitWindowSeconds: r.int('AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+    apiKeyRateLimit: r.int('API_KEY_RATE_LIMIT', 600, 1, 1_000_000),
+    apiKeyRateLimitWindowSeconds: r.int('API_KEY_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
     userStatusTtlMs: r.int('AUTH_USER_STATUS_TTL_MS', 2_000, 0, 60_000),
   };
   if (auth.userStatusTtlMs >= app.http.handlerTimeoutMs) {

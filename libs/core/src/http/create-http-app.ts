@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { API_KEY_SECURITY } from '../auth/auth.decorators';
 import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { createAccessLogger, createNestProcessLogger } from '../logging/logger-options';
@@ -180,6 +181,16 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
     )
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'keel_…',
+        description:
+          'An API key from POST /v1/auth/api-keys: only on routes that name its scope (items:read, items:write).',
+      },
+      API_KEY_SECURITY,
+    )
     .build();
   const document = documentResponseHeaders(SwaggerModule.createDocument(app, config));
   SwaggerModule.setup('docs', app, document, {

@@ -1,0 +1,49 @@
+import { ApiProblems, CurrentUser, uuidParam, type AuthUser } from '@keel/core';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-key.dto';
+import { ApiKeysService } from './api-keys.service';
+
+/** Signed-in users only: an API key cannot create, list or revoke keys. */
+@ApiTags('auth')
+@ApiBearerAuth()
+@ApiProblems(401, 403)
+@Controller('auth/api-keys')
+export class ApiKeysController {
+  constructor(private readonly apiKeys: ApiKeysService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Create an API key for service-to-service calls',
+    description:
+      'The key acts as you, limited to its scopes (`items:read`: export; `items:write`: create, change, delete, import). Send it as `Authorization: Bearer keel_…`. The key is in this response only.',
+  })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @ApiProblems(400)
+  create(@CurrentUser() user: AuthUser, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    return this.apiKeys.create(user.id, dto);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Your API keys that are not revoked (never the key itself)' })
+  @ApiOkResponse({ type: ApiKeyListDto })
+  list(@CurrentUser() user: AuthUser): Promise<ApiKeyListDto> {
+    return this.apiKeys.list(user.id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke one of your API keys: refused from the next request on' })
+  @ApiNoContentResponse()
+  @ApiProblems(400, 404)
+  revoke(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<void> {
+    return this.apiKeys.revoke(user.id, id);
+  }
+}

@@ -199,6 +199,19 @@ describe('API keys', () => {
     ]);
   });
 
+  it("refuses a disabled owner's key", async () => {
+    const owner = await signUp(t.http);
+    const admin = await signInAdmin(t.http);
+    const key = await createKey(t.http, owner, ['items:read']);
+    await t.http.get('/v1/items/export').set(key.auth).expect(200);
+    await t.http
+      .patch(`/v1/users/${owner.id}`)
+      .set(admin.auth)
+      .send({ disabled: true })
+      .expect(200);
+    await t.http.get('/v1/items/export').set(key.auth).expect(401);
+  });
+
   it('limits each key: over API_KEY_RATE_LIMIT a 429, other keys unaffected', async () => {
     const owner = await signUp(t.http);
     const busy = await createKey(t.http, owner, ['items:read']);

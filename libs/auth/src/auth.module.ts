@@ -17,11 +17,16 @@ import { IssueStreamTicketHandler } from './commands/issue-stream-ticket/issue-s
 import { RefreshToken } from './entities/refresh-token.entity';
 import { Session } from './entities/session.entity';
 import { ApiKey } from './entities/api-key.entity';
-import { ApiKeyAuthenticator } from './api-keys/api-key.authenticator';
-import { ApiKeysController } from './api-keys/api-keys.controller';
-import { ApiKeysService } from './api-keys/api-keys.service';
-import { SessionsController, UserSessionsController } from './sessions/sessions.controller';
-import { SessionsService } from './sessions/sessions.service';
+import { ApiKeyAuthenticator } from './api-key.authenticator';
+import { ApiKeysController } from './api-keys.controller';
+import { CreateApiKeyHandler } from './commands/create-api-key/create-api-key.handler';
+import { EndOtherSessionsHandler } from './commands/end-other-sessions/end-other-sessions.handler';
+import { EndSessionHandler } from './commands/end-session/end-session.handler';
+import { EndUserSessionsHandler } from './commands/end-user-sessions/end-user-sessions.handler';
+import { RevokeApiKeyHandler } from './commands/revoke-api-key/revoke-api-key.handler';
+import { ListApiKeysHandler } from './queries/list-api-keys/list-api-keys.handler';
+import { ListSessionsHandler } from './queries/list-sessions/list-sessions.handler';
+import { SessionsController, UserSessionsController } from './sessions.controller';
 import { RevokeTokensOnAccessRevokedHandler } from './events/user-access-revoked.handler';
 import { AuthRateLimitGuard } from './guards/auth-rate-limit.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
@@ -59,8 +64,13 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     ChangePasswordHandler,
     IssueStreamTicketHandler,
     TokensService,
-    SessionsService,
-    ApiKeysService,
+    EndSessionHandler,
+    EndOtherSessionsHandler,
+    EndUserSessionsHandler,
+    ListSessionsHandler,
+    CreateApiKeyHandler,
+    RevokeApiKeyHandler,
+    ListApiKeysHandler,
     ApiKeyAuthenticator,
     PasswordHasher,
     JwtStrategy,

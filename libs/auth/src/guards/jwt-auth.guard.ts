@@ -2,7 +2,7 @@ import { ALLOW_STREAM_TICKET_KEY, IS_PUBLIC_KEY } from '@keel/core';
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { ApiKeyAuthenticator } from '../api-keys/api-key.authenticator';
+import { ApiKeyAuthenticator } from '../api-key.authenticator';
 import { InvalidAccessTokenError } from '../auth.errors';
 import type { TicketRequest } from '../jwt.strategy';
 

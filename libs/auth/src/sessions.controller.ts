@@ -7,21 +7,28 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { SessionListDto } from './session.dto';
-import { SessionsService } from './sessions.service';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { EndOtherSessionsCommand } from './commands/end-other-sessions/end-other-sessions.command';
+import { EndSessionCommand } from './commands/end-session/end-session.command';
+import { EndUserSessionsCommand } from './commands/end-user-sessions/end-user-sessions.command';
+import { SessionListDto } from './dto/session.dto';
+import { ListSessionsQuery } from './queries/list-sessions/list-sessions.query';
 
 @ApiTags('auth')
 @ApiBearerAuth()
 @ApiProblems(401, 403)
 @Controller('auth/sessions')
 export class SessionsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Your sessions (one per sign-in), the current one marked' })
   @ApiOkResponse({ type: SessionListDto })
   list(@CurrentUser() user: AuthUser): Promise<SessionListDto> {
-    return this.sessions.list(user.id, user.sessionId);
+    return this.queries.execute(new ListSessionsQuery(user.id, user.sessionId));
   }
 
   @Delete()
@@ -29,7 +36,7 @@ export class SessionsController {
   @ApiOperation({ summary: 'End all your sessions but the current one' })
   @ApiNoContentResponse()
   endOthers(@CurrentUser() user: AuthUser): Promise<void> {
-    return this.sessions.endOthers(user.id, user.sessionId);
+    return this.commands.execute(new EndOtherSessionsCommand(user.id, user.sessionId));
   }
 
   @Delete(':id')
@@ -38,7 +45,7 @@ export class SessionsController {
   @ApiNoContentResponse()
   @ApiProblems(400, 404)
   endOne(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<void> {
-    return this.sessions.endOne(user.id, id);
+    return this.commands.execute(new EndSessionCommand(user.id, id));
   }
 }
 
@@ -47,7 +54,7 @@ export class SessionsController {
 @ApiProblems(401)
 @Controller('users')
 export class UserSessionsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(private readonly commands: CommandBus) {}
 
   @Delete(':id/sessions')
   @Roles('admin')
@@ -56,6 +63,6 @@ export class UserSessionsController {
   @ApiNoContentResponse()
   @ApiProblems(400, 403, 404)
   endAll(@CurrentUser() actor: AuthUser, @Param('id', uuidParam()) id: string): Promise<void> {
-    return this.sessions.endAllForUser(actor.id, id);
+    return this.commands.execute(new EndUserSessionsCommand(actor.id, id));
   }
 }

@@ -14,8 +14,8 @@ import { Reflector } from '@nestjs/core';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Repository } from 'typeorm';
-import { InvalidAccessTokenError } from '../auth.errors';
-import { ApiKey } from '../entities/api-key.entity';
+import { InvalidAccessTokenError } from './auth.errors';
+import { ApiKey } from './entities/api-key.entity';
 import { apiKeyMatches, lookupPrefixOf } from './api-key-secret';
 import { ApiKeyScopeError } from './api-keys.errors';
 

@@ -8,8 +8,11 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-key.dto';
-import { ApiKeysService } from './api-keys.service';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { CreateApiKeyCommand } from './commands/create-api-key/create-api-key.command';
+import { RevokeApiKeyCommand } from './commands/revoke-api-key/revoke-api-key.command';
+import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
+import { ListApiKeysQuery } from './queries/list-api-keys/list-api-keys.query';
 
 /** Signed-in users only: an API key cannot create, list or revoke keys. */
 @ApiTags('auth')
@@ -17,7 +20,10 @@ import { ApiKeysService } from './api-keys.service';
 @ApiProblems(401, 403)
 @Controller('auth/api-keys')
 export class ApiKeysController {
-  constructor(private readonly apiKeys: ApiKeysService) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
 
   @Post()
   @ApiOperation({
@@ -28,14 +34,14 @@ export class ApiKeysController {
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiProblems(400)
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
-    return this.apiKeys.create(user.id, dto);
+    return this.commands.execute(new CreateApiKeyCommand(user.id, dto));
   }
 
   @Get()
   @ApiOperation({ summary: 'Your API keys that are not revoked (never the key itself)' })
   @ApiOkResponse({ type: ApiKeyListDto })
   list(@CurrentUser() user: AuthUser): Promise<ApiKeyListDto> {
-    return this.apiKeys.list(user.id);
+    return this.queries.execute(new ListApiKeysQuery(user.id));
   }
 
   @Delete(':id')
@@ -44,6 +50,6 @@ export class ApiKeysController {
   @ApiNoContentResponse()
   @ApiProblems(400, 404)
   revoke(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<void> {
-    return this.apiKeys.revoke(user.id, id);
+    return this.commands.execute(new RevokeApiKeyCommand(user.id, id));
   }
 }

@@ -1,0 +1,25 @@
+import { Outbox } from '@keel/events';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Session } from '../../entities/session.entity';
+import { endSession } from '../../session-ending';
+import { SessionNotFoundError } from '../../sessions.errors';
+import { TokensService } from '../../tokens.service';
+import { EndSessionCommand } from './end-session.command';
+
+/** Someone else's session (or an unknown id) is not found; an ended one of yours is a no-op. */
+@CommandHandler(EndSessionCommand)
+export class EndSessionHandler implements ICommandHandler<EndSessionCommand> {
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly tokens: TokensService,
+  ) {}
+
+  async execute({ userId, sessionId }: EndSessionCommand): Promise<void> {
+    await this.outbox.transaction(async (tx) => {
+      const session = await tx.findOneBy(Session, { id: sessionId, userId });
+      if (!session) throw new SessionNotFoundError();
+      if (session.endedAt === null)
+        await endSession(tx, this.tokens, session, userId, 'ended_by_user');
+    });
+  }
+}

@@ -1,4 +1,4 @@
-import { RefreshToken } from '@keel/auth';
+import { AuthToken, RefreshToken } from '@keel/auth';
 import { IdempotencyKey } from '@keel/database';
 import { OutboxEvent } from '@keel/events';
 import { Item } from '@keel/items';
@@ -6,4 +6,4 @@ import { Job } from '@keel/jobs';
 import { User } from '@keel/users';
 
 /** Every entity, for the TypeORM CLI and the schema test (the app loads them per feature module). */
-export const entities = [User, RefreshToken, Item, IdempotencyKey, OutboxEvent, Job];
+export const entities = [User, RefreshToken, AuthToken, Item, IdempotencyKey, OutboxEvent, Job];

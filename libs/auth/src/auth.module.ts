@@ -14,18 +14,24 @@ import { LogoutHandler } from './commands/logout/logout.handler';
 import { RefreshTokensHandler } from './commands/refresh-tokens/refresh-tokens.handler';
 import { RegisterHandler } from './commands/register/register.handler';
 import { IssueStreamTicketHandler } from './commands/issue-stream-ticket/issue-stream-ticket.handler';
+import { ForgotPasswordHandler } from './commands/forgot-password/forgot-password.handler';
+import { ResetPasswordHandler } from './commands/reset-password/reset-password.handler';
+import { ResendVerificationHandler } from './commands/resend-verification/resend-verification.handler';
+import { VerifyEmailHandler } from './commands/verify-email/verify-email.handler';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { RevokeTokensOnAccessRevokedHandler } from './events/user-access-revoked.handler';
 import { AuthRateLimitGuard } from './guards/auth-rate-limit.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { JwtStrategy } from './jwt.strategy';
+import { AuthMailModule } from './mail/auth-mail.module';
 import { PasswordHasher } from './password-hasher';
 import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens.service';
 
 @Module({
   imports: [
     UsersModule,
+    AuthMailModule,
     PassportModule,
     TypeOrmModule.forFeature([RefreshToken]),
     JwtModule.registerAsync({
@@ -51,6 +57,10 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     LogoutHandler,
     ChangePasswordHandler,
     IssueStreamTicketHandler,
+    VerifyEmailHandler,
+    ResendVerificationHandler,
+    ForgotPasswordHandler,
+    ResetPasswordHandler,
     TokensService,
     PasswordHasher,
     JwtStrategy,

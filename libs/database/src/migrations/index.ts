@@ -5,6 +5,7 @@ import { CreateJobs1795900000000 } from './1795900000000-create-jobs';
 import { RefreshTokenSuccessor1796000000000 } from './1796000000000-refresh-token-successor';
 import { OutboxPosition1796100000000 } from './1796100000000-outbox-position';
 import { OutboxTraceContext1796200000000 } from './1796200000000-outbox-trace-context';
+import { AuthMailTokens1796310000000 } from './1796310000000-auth-mail-tokens';
 
 /** Every migration, oldest first. Add new ones here (`npm run migration:generate` writes the file). */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   RefreshTokenSuccessor1796000000000,
   OutboxPosition1796100000000,
   OutboxTraceContext1796200000000,
+  AuthMailTokens1796310000000,
 ];

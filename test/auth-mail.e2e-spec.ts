@@ -210,6 +210,24 @@ describe(`auth mail (${profile.name} profile: ${profile.name === 'full' ? 'SMTP'
     await smtp?.stop();
   });
 
+  it('documents every new route with its problems', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body as {
+      paths: Record<string, { post: { responses: Record<string, { content?: object }> } }>;
+    };
+    const expected: Record<string, string[]> = {
+      '/v1/auth/email/verify': ['204', '400', '429', '500'],
+      '/v1/auth/email/resend': ['202', '401', '409', '429', '500'],
+      '/v1/auth/password/forgot': ['202', '400', '429', '500'],
+      '/v1/auth/password/reset': ['204', '400', '429', '500'],
+    };
+    for (const [path, statuses] of Object.entries(expected)) {
+      const responses = doc.paths[path]?.post.responses ?? {};
+      expect(Object.keys(responses).sort()).toEqual(statuses);
+      for (const status of statuses.filter((s) => Number(s) >= 400))
+        expect(Object.keys(responses[status]?.content ?? {})).toEqual(['application/problem+json']);
+    }
+  });
+
   describe('email verification', () => {
     it('mails a link on registration; following it verifies the address, once', async () => {
       const user = await register(t);

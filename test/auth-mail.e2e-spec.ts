@@ -1,15 +1,20 @@
 import {
+  createTestDatabase,
   eventually,
   login,
   newUserInput,
   profile,
   startTestApp,
+  startWorkerProcess,
+  tempDataDir,
   type SignedIn,
+  type SpawnedProcess,
   type TestApp,
 } from '@keel/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { simpleParser } from 'mailparser';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -453,5 +458,55 @@ describe(`auth mail with SMTP down, then up (${profile.name} profile)`, () => {
       .expect(401);
     await t.http.post('/v1/auth/email/verify').send({ token: mail.token }).expect(204);
     await login(t.http, user.email, user.password);
+  });
+});
+
+const full = profile.name === 'full' ? describe : describe.skip;
+
+full('auth mail from worker processes (full profile: BullMQ, the API runs no jobs)', () => {
+  const workers: SpawnedProcess[] = [];
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let env: Record<string, string>;
+  let smtp: SmtpInbox;
+
+  beforeAll(async () => {
+    smtp = new SmtpInbox(await freePort());
+    await smtp.start();
+    database = await createTestDatabase(profile.databaseUrl ?? '');
+    env = {
+      // startWorkerProcess waits for the worker's info line.
+      LOG_LEVEL: 'info',
+      DATABASE_URL: database.url,
+      REDIS_URL: profile.redisUrl ?? '',
+      REDIS_KEY_PREFIX: `keel-test:${randomBytes(4).toString('hex')}:`,
+      DATA_DIR: tempDataDir('keel-mail-'),
+      // The seal of the tokens in mail jobs is keyed by it: the same in every process.
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      PUBLIC_URL,
+    };
+  });
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.exited));
+    await database.drop();
+    await smtp.stop();
+    rmSync(env.DATA_DIR, { recursive: true, force: true });
+  });
+
+  it('two workers send each mail once, and its link works', async () => {
+    const api = await startTestApp({ ...env, RUN_WORKERS: 'false', LOG_LEVEL: 'silent' });
+    try {
+      workers.push(await startWorkerProcess(env), await startWorkerProcess(env));
+      const users = [];
+      for (let i = 0; i < 6; i++) users.push(await register(api));
+      const mails = await Promise.all(users.map((u) => mailTo(smtp, u.email, VERIFY)));
+      await new Promise((r) => setTimeout(r, 1_500));
+      for (const user of users)
+        expect(smtp.mails.filter((m) => m.to === user.email)).toHaveLength(1);
+      await api.http.post('/v1/auth/email/verify').send({ token: mails[0].token }).expect(204);
+    } finally {
+      await api.close();
+    }
   });
 });

@@ -138,6 +138,7 @@ describe('events', () => {
       const types = (await audit({ aggregateId: someone.id })).data.map((e) => e.type).reverse();
       expect(types).toEqual([
         'user.registered',
+        'auth.email_verification_sent',
         'auth.login_failed',
         'auth.refresh_reused',
         'user.access_changed',

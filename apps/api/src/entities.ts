@@ -1,4 +1,4 @@
-import { ApiKey, RefreshToken, Session } from '@keel/auth';
+import { ApiKey, AuthToken, RefreshToken, Session } from '@keel/auth';
 import { IdempotencyKey } from '@keel/database';
 import { OutboxEvent } from '@keel/events';
 import { Item } from '@keel/items';
@@ -11,6 +11,7 @@ export const entities = [
   RefreshToken,
   Session,
   ApiKey,
+  AuthToken,
   Item,
   IdempotencyKey,
   OutboxEvent,

@@ -1,3 +1,4 @@
+import { AuthMailModule } from '@keel/auth';
 import {
   KeelCacheModule,
   KeelConfigModule,
@@ -30,6 +31,7 @@ import { CqrsModule } from '@nestjs/cqrs';
     JobsModule,
     UsersModule,
     ItemsModule,
+    AuthMailModule,
   ],
 })
 export class WorkerModule {}

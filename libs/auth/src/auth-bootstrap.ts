@@ -35,6 +35,8 @@ export class AuthBootstrap implements OnApplicationBootstrap {
         displayName: 'Administrator',
         passwordHash,
         roles: ['user', 'admin'],
+        // The operator chose this address: REQUIRE_VERIFIED_EMAIL must not lock the admin out.
+        emailVerifiedAt: new Date(),
       });
       this.logger.log(`created the bootstrap admin ${adminEmail}`);
     } catch (error) {

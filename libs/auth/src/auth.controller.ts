@@ -2,6 +2,7 @@ import { ApiProblems, CurrentUser, Public, type AuthUser } from '@keel/core';
 import { UserResponseDto } from '@keel/users';
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -16,11 +17,18 @@ import { LogoutCommand } from './commands/logout/logout.command';
 import { RefreshTokensCommand } from './commands/refresh-tokens/refresh-tokens.command';
 import { RegisterCommand } from './commands/register/register.command';
 import { IssueStreamTicketCommand } from './commands/issue-stream-ticket/issue-stream-ticket.command';
+import { ForgotPasswordCommand } from './commands/forgot-password/forgot-password.command';
+import { ResetPasswordCommand } from './commands/reset-password/reset-password.command';
+import { ResendVerificationCommand } from './commands/resend-verification/resend-verification.command';
+import { VerifyEmailCommand } from './commands/verify-email/verify-email.command';
 import {
   ChangePasswordDto,
+  ForgotPasswordDto,
   LoginDto,
+  MailTokenDto,
   RefreshTokenDto,
   RegisterDto,
+  ResetPasswordDto,
   StreamTicketDto,
   TokenResponseDto,
 } from './dto/auth.dto';
@@ -92,5 +100,53 @@ export class AuthController {
   @ApiProblems(401)
   issueTicket(@CurrentUser() user: AuthUser): Promise<StreamTicketDto> {
     return this.commands.execute(new IssueStreamTicketCommand(user.id));
+  }
+
+  @Public()
+  @Post('email/verify')
+  @HttpCode(204)
+  @UseGuards(AuthRateLimitGuard)
+  @ApiOperation({ summary: 'Confirm your email address with the token from the mailed link' })
+  @ApiNoContentResponse()
+  @ApiProblems(400, 429)
+  verifyEmail(@Body() dto: MailTokenDto): Promise<void> {
+    return this.commands.execute(new VerifyEmailCommand(dto.token));
+  }
+
+  @Post('email/resend')
+  @HttpCode(202)
+  @UseGuards(AuthRateLimitGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Mail yourself a new verification link' })
+  @ApiAcceptedResponse({ description: 'The mail is on its way.' })
+  @ApiProblems(401, 409, 429)
+  resendVerification(@CurrentUser() user: AuthUser): Promise<void> {
+    return this.commands.execute(new ResendVerificationCommand(user.id));
+  }
+
+  @Public()
+  @Post('password/forgot')
+  @HttpCode(202)
+  @UseGuards(AuthRateLimitGuard)
+  @ApiOperation({
+    summary: 'Mail a password reset link',
+    description:
+      'Answers the same whether or not an account has this address; the link works once, for 30 minutes.',
+  })
+  @ApiAcceptedResponse({ description: 'If the account exists, the mail is on its way.' })
+  @ApiProblems(400, 429)
+  forgotPassword(@Body() dto: ForgotPasswordDto): Promise<void> {
+    return this.commands.execute(new ForgotPasswordCommand(dto.email));
+  }
+
+  @Public()
+  @Post('password/reset')
+  @HttpCode(204)
+  @UseGuards(AuthRateLimitGuard)
+  @ApiOperation({ summary: 'Set a new password with the mailed token; ends all sessions' })
+  @ApiNoContentResponse()
+  @ApiProblems(400, 429)
+  resetPassword(@Body() dto: ResetPasswordDto): Promise<void> {
+    return this.commands.execute(new ResetPasswordCommand(dto));
   }
 }

@@ -45,3 +45,30 @@ export class ForbiddenRoleError extends DomainError {
     super('forbidden', 'AUTH.FORBIDDEN', 'Your roles do not allow this.');
   }
 }
+
+/** A mailed token (verification or reset) that is unknown, expired, used or of the other kind. */
+export class InvalidMailTokenError extends DomainError {
+  constructor() {
+    super(
+      'validation',
+      'AUTH.INVALID_TOKEN',
+      'This link is not valid: it has expired, was already used, or is not for this purpose. Ask for a new one.',
+    );
+  }
+}
+
+export class EmailNotVerifiedError extends DomainError {
+  constructor() {
+    super(
+      'forbidden',
+      'AUTH.EMAIL_NOT_VERIFIED',
+      'Confirm your email address first: follow the link in the mail we sent you.',
+    );
+  }
+}
+
+export class EmailAlreadyVerifiedError extends DomainError {
+  constructor() {
+    super('conflict', 'AUTH.EMAIL_ALREADY_VERIFIED', 'Your email address is already verified.');
+  }
+}

@@ -14,6 +14,10 @@ import { LogoutHandler } from './commands/logout/logout.handler';
 import { RefreshTokensHandler } from './commands/refresh-tokens/refresh-tokens.handler';
 import { RegisterHandler } from './commands/register/register.handler';
 import { IssueStreamTicketHandler } from './commands/issue-stream-ticket/issue-stream-ticket.handler';
+import { ForgotPasswordHandler } from './commands/forgot-password/forgot-password.handler';
+import { ResetPasswordHandler } from './commands/reset-password/reset-password.handler';
+import { ResendVerificationHandler } from './commands/resend-verification/resend-verification.handler';
+import { VerifyEmailHandler } from './commands/verify-email/verify-email.handler';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { Session } from './entities/session.entity';
 import { ApiKey } from './entities/api-key.entity';
@@ -32,12 +36,14 @@ import { AuthRateLimitGuard } from './guards/auth-rate-limit.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { JwtStrategy } from './jwt.strategy';
+import { AuthMailModule } from './mail/auth-mail.module';
 import { PasswordHasher } from './password-hasher';
 import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens.service';
 
 @Module({
   imports: [
     UsersModule,
+    AuthMailModule,
     PassportModule,
     TypeOrmModule.forFeature([RefreshToken, Session, ApiKey]),
     JwtModule.registerAsync({
@@ -63,6 +69,10 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     LogoutHandler,
     ChangePasswordHandler,
     IssueStreamTicketHandler,
+    VerifyEmailHandler,
+    ResendVerificationHandler,
+    ForgotPasswordHandler,
+    ResetPasswordHandler,
     TokensService,
     EndSessionHandler,
     EndOtherSessionsHandler,

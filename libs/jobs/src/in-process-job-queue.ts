@@ -83,6 +83,9 @@ export class InProcessJobQueue extends JobQueue {
     for (const id of this.waiting) {
       if (!this.started || this.active.size >= this.concurrency) return;
       this.waiting.delete(id);
+      // Asked for again while it runs (the poll found it before its submitter enqueued it):
+      // a second run would claim the `running` row as abandoned and do the work twice.
+      if (this.active.has(id)) continue;
       const run = this.runOne(id).finally(() => {
         this.active.delete(id);
         this.pump();

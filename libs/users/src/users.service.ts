@@ -10,6 +10,8 @@ export interface NewUser {
   displayName: string;
   passwordHash: string;
   roles?: Role[];
+  /** Set when the address is known to be the owner's (the bootstrap admin's, set by the operator). */
+  emailVerifiedAt?: Date;
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -35,6 +37,7 @@ export class UsersService {
       passwordHash: input.passwordHash,
       roles: input.roles ?? ['user'],
       disabled: false,
+      emailVerifiedAt: input.emailVerifiedAt ?? null,
     });
     try {
       await manager.insert(User, user);

@@ -72,3 +72,29 @@ export class StreamTicketDto {
   @ApiProperty({ example: 60, description: 'Seconds the ticket can be used to connect' })
   expiresIn!: number;
 }
+
+export class MailTokenDto {
+  @ApiProperty({ description: 'The token from the link in the mail.' })
+  @IsString()
+  @Length(1, 200)
+  token!: string;
+}
+
+export class ForgotPasswordDto {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+}
+
+export class ResetPasswordDto {
+  @ApiProperty({ description: 'The token from the link in the reset mail.' })
+  @IsString()
+  @Length(1, 200)
+  token!: string;
+
+  @ApiProperty(PASSWORD)
+  @IsString()
+  @Length(8, 128)
+  password!: string;
+}

@@ -34,7 +34,7 @@ export class AuthRateLimitGuard implements CanActivate {
         windowMs,
       },
     ];
-    const account = accountOf(request.body);
+    const account = accountOf(request.body, (request as { user?: { id?: unknown } }).user?.id);
     if (account)
       rules.push({
         name: 'auth_per_account',
@@ -47,15 +47,20 @@ export class AuthRateLimitGuard implements CanActivate {
   }
 }
 
-function accountOf(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const { email, refreshToken } = body as { email?: unknown; refreshToken?: unknown };
+/** The account a request is about: the body's email or refresh token, else the signed-in user. */
+function accountOf(body: unknown, userId: unknown): string | undefined {
+  const { email, refreshToken } = (typeof body === 'object' && body !== null ? body : {}) as {
+    email?: unknown;
+    refreshToken?: unknown;
+  };
   const subject =
     typeof email === 'string'
       ? email.trim().toLowerCase()
       : typeof refreshToken === 'string'
         ? refreshToken.split('.')[0]
-        : undefined;
+        : typeof userId === 'string'
+          ? `user:${userId}`
+          : undefined;
   // Hashed so raw emails never become cache keys.
   return subject
     ? createHash('sha256').update(subject).digest('base64url').slice(0, 22)

@@ -10,6 +10,7 @@ export const eventsConfig = registerAs('events', () => parseEnv().events);
 export const cacheConfig = registerAs('cache', () => parseEnv().cache);
 export const jobsConfig = registerAs('jobs', () => parseEnv().jobs);
 export const authConfig = registerAs('auth', () => parseEnv().auth);
+export const mailConfig = registerAs('mail', () => parseEnv().mail);
 
 export const allConfigNamespaces = [
   appConfig,
@@ -20,4 +21,5 @@ export const allConfigNamespaces = [
   cacheConfig,
   jobsConfig,
   authConfig,
+  mailConfig,
 ];

@@ -109,6 +109,15 @@ export interface KeelEnv {
      * before answering when the database is shared. 0 reads the user on every request.
      */
     userStatusTtlMs: number;
+    /** Login refuses accounts whose address is not verified. */
+    requireVerifiedEmail: boolean;
+  };
+  mail: {
+    /** SMTP server for outgoing mail; absent writes each mail as a `.eml` file under `dataDir/mail`. */
+    smtpUrl: string | undefined;
+    from: string;
+    /** Where the links in mails point (the client app), without a trailing slash. */
+    publicUrl: string;
   };
   tracing: TracingEnv;
 }
@@ -341,11 +350,21 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     apiKeyRateLimit: r.int('API_KEY_RATE_LIMIT', 600, 1, 1_000_000),
     apiKeyRateLimitWindowSeconds: r.int('API_KEY_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
     userStatusTtlMs: r.int('AUTH_USER_STATUS_TTL_MS', 2_000, 0, 60_000),
+    requireVerifiedEmail: r.bool('REQUIRE_VERIFIED_EMAIL', false),
   };
   if (auth.userStatusTtlMs >= app.http.handlerTimeoutMs) {
     // An access change waits this long before answering: the handler timeout would cut it.
     r.problems.push('AUTH_USER_STATUS_TTL_MS: must be less than HTTP_HANDLER_TIMEOUT_MS');
   }
+
+  const mail: KeelEnv['mail'] = {
+    smtpUrl: r.url('SMTP_URL', ['smtp:', 'smtps:']),
+    from: r.string('MAIL_FROM', 'Keel <no-reply@localhost>'),
+    publicUrl: (r.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${app.port}`).replace(
+      /\/+$/,
+      '',
+    ),
+  };
 
   const tracing = readTracing(r);
 
@@ -355,7 +374,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     auth.jwtSecret = loadOrCreateSecret(dataDir);
     auth.jwtSecretGenerated = true;
   }
-  return { app, database, redis, rabbitmq, events, cache, jobs, auth, tracing };
+  return { app, database, redis, rabbitmq, events, cache, jobs, auth, mail, tracing };
 }
 
 const OTLP_HTTP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;

@@ -6,6 +6,7 @@ import { RefreshTokenSuccessor1796000000000 } from './1796000000000-refresh-toke
 import { OutboxPosition1796100000000 } from './1796100000000-outbox-position';
 import { OutboxTraceContext1796200000000 } from './1796200000000-outbox-trace-context';
 import { CreateAuthSessions1796300000000 } from './1796300000000-create-auth-sessions';
+import { AuthMailTokens1796310000000 } from './1796310000000-auth-mail-tokens';
 import { CreateApiKeys1796400000000 } from './1796400000000-create-api-keys';
 
 /** Every migration, oldest first. Add new ones here (`npm run migration:generate` writes the file). */
@@ -18,5 +19,6 @@ export const migrations = [
   OutboxPosition1796100000000,
   OutboxTraceContext1796200000000,
   CreateAuthSessions1796300000000,
+  AuthMailTokens1796310000000,
   CreateApiKeys1796400000000,
 ];

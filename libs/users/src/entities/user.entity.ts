@@ -34,6 +34,10 @@ export class User {
   @Column({ type: 'boolean', default: false })
   disabled!: boolean;
 
+  /** When the owner proved they read mail at `email`; null until then. */
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt!: Date | null;
+
   @VersionColumn({ default: 1 })
   version!: number;
 

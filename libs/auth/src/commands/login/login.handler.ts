@@ -1,9 +1,15 @@
-import { Metrics } from '@keel/core';
+import { authConfig, Metrics } from '@keel/core';
 import { UsersService } from '@keel/users';
 import { Outbox, recordEvent } from '@keel/events';
+import { Inject } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { AccountDisabledError, InvalidCredentialsError } from '../../auth.errors';
+import {
+  AccountDisabledError,
+  EmailNotVerifiedError,
+  InvalidCredentialsError,
+} from '../../auth.errors';
 import type { TokenResponseDto } from '../../dto/auth.dto';
 import { PasswordHasher } from '../../password-hasher';
 import { TokensService } from '../../tokens.service';
@@ -18,6 +24,7 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokensService,
     private readonly metrics: Metrics,
+    @Inject(authConfig.KEY) private readonly cfg: ConfigType<typeof authConfig>,
   ) {}
 
   async execute({ credentials, client }: LoginCommand): Promise<TokenResponseDto> {
@@ -39,6 +46,8 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
       this.metrics.logins.inc({ outcome: disabled ? 'disabled' : 'invalid_credentials' });
       throw disabled ? new AccountDisabledError() : new InvalidCredentialsError();
     }
+    // Only after the password matched, so the answer says nothing about unknown accounts.
+    if (this.cfg.requireVerifiedEmail && !user.emailVerifiedAt) throw new EmailNotVerifiedError();
     const tokens = await this.dataSource.transaction((tx) =>
       this.tokens.issue(tx, user.id, client),
     );

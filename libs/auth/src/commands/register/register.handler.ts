@@ -2,6 +2,9 @@ import { mapUser, UsersService, type UserResponseDto } from '@keel/users';
 import { Outbox, recordEvent } from '@keel/events';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { UserRegisteredEvent } from '../../events/user-registered.event';
+import { MailTokens } from '../../mail/mail-tokens';
+import { SendMailJob } from '../../mail/send-mail.job';
+import { queueVerificationMail } from '../../mail/send-verification';
 import { PasswordHasher } from '../../password-hasher';
 import { RegisterCommand } from './register.command';
 
@@ -12,11 +15,13 @@ export class RegisterHandler implements ICommandHandler<RegisterCommand> {
     private readonly outbox: Outbox,
     private readonly hasher: PasswordHasher,
     private readonly eventBus: EventBus,
+    private readonly tokens: MailTokens,
+    private readonly mail: SendMailJob,
   ) {}
 
   async execute({ input }: RegisterCommand): Promise<UserResponseDto> {
     const passwordHash = await this.hasher.hash(input.password);
-    const user = await this.outbox.transaction(async (tx) => {
+    const { user, enqueue } = await this.outbox.transaction(async (tx) => {
       const created = await this.users.create(
         { email: input.email, displayName: input.displayName, passwordHash },
         tx,
@@ -28,8 +33,13 @@ export class RegisterHandler implements ICommandHandler<RegisterCommand> {
         actorId: created.id,
         data: { email: created.email, displayName: created.displayName },
       });
-      return created;
+      // The verification mail is a job of this transaction: no account without its mail.
+      return {
+        user: created,
+        enqueue: await queueVerificationMail(tx, this.tokens, this.mail, created),
+      };
     });
+    await enqueue();
     this.eventBus.publish(new UserRegisteredEvent(user.id, user.email));
     return mapUser(user);
   }

@@ -1,0 +1,47 @@
+import { Outbox, recordEvent } from '@keel/events';
+import { User, UsersService } from '@keel/users';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { InvalidMailTokenError } from '../../auth.errors';
+import { MailTokens } from '../../mail/mail-tokens';
+import { PasswordHasher } from '../../password-hasher';
+import { TokensService } from '../../tokens.service';
+import { ResetPasswordCommand } from './reset-password.command';
+
+/**
+ * Uses a reset token: sets the new password and ends every session of its user. The token
+ * came by mail, so the address is verified too.
+ */
+@CommandHandler(ResetPasswordCommand)
+export class ResetPasswordHandler implements ICommandHandler<ResetPasswordCommand> {
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: TokensService,
+    private readonly mailTokens: MailTokens,
+  ) {}
+
+  async execute({ input }: ResetPasswordCommand): Promise<void> {
+    // Hashed before the transaction: argon2 takes long, and the token is checked inside.
+    const passwordHash = await this.hasher.hash(input.password);
+    await this.outbox.transaction(async (tx) => {
+      const userId = await this.mailTokens.consume(tx, 'password_reset', input.token);
+      if (!userId) throw new InvalidMailTokenError();
+      await this.users.setPasswordHash(userId, passwordHash, tx);
+      await tx
+        .createQueryBuilder()
+        .update(User)
+        .set({ emailVerifiedAt: () => 'COALESCE(email_verified_at, now())' })
+        .where('id = :userId', { userId })
+        .execute();
+      await this.tokens.revokeAllForUser(tx, userId);
+      await recordEvent(tx, {
+        type: 'auth.password_reset',
+        aggregateType: 'user',
+        aggregateId: userId,
+        actorId: userId,
+        data: {},
+      });
+    });
+  }
+}

@@ -180,6 +180,17 @@ describe('two-factor authentication (TOTP)', () => {
     await verify('not-a-challenge', codeAt(user.secret, 1)).expect(401);
   });
 
+  it('a challenge sent twice at once gives one session', async () => {
+    const user = await enrolled();
+    const challenge = await challengeFor(user);
+    // A code and a recovery code do not compete for anything but the challenge.
+    const answers = await Promise.all([
+      verify(challenge, codeAt(user.secret, 0)),
+      verify(challenge, user.recoveryCodes[0]),
+    ]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 401]);
+  });
+
   it('a recovery code signs in once', async () => {
     const user = await enrolled();
     const [code] = user.recoveryCodes;

@@ -8,7 +8,9 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiExtraModels,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { CommandBus } from '@nestjs/cqrs';
 import { ChangePasswordCommand } from './commands/change-password/change-password.command';
@@ -35,8 +37,10 @@ import {
 import { AuthRateLimitGuard } from './guards/auth-rate-limit.guard';
 import { Client } from './client-info.decorator';
 import type { ClientInfo } from './tokens.service';
+import { MfaChallengeDto } from './mfa/mfa.dto';
 
 @ApiTags('auth')
+@ApiExtraModels(TokenResponseDto, MfaChallengeDto)
 @Controller('auth')
 export class AuthController {
   constructor(private readonly commands: CommandBus) {}
@@ -56,9 +60,17 @@ export class AuthController {
   @HttpCode(200)
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({ summary: 'Exchange email and password for tokens' })
-  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiOkResponse({
+    description: 'Tokens; with two-factor authentication on, a challenge for /v1/auth/mfa/verify.',
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaChallengeDto) }],
+    },
+  })
   @ApiProblems(400, 401, 403, 429)
-  login(@Body() dto: LoginDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {
+  login(
+    @Body() dto: LoginDto,
+    @Client() client: ClientInfo,
+  ): Promise<TokenResponseDto | MfaChallengeDto> {
     return this.commands.execute(new LoginCommand(dto, client));
   }
 

@@ -72,3 +72,25 @@ export class EmailAlreadyVerifiedError extends DomainError {
     super('conflict', 'AUTH.EMAIL_ALREADY_VERIFIED', 'Your email address is already verified.');
   }
 }
+
+export class InvalidMfaCodeError extends DomainError {
+  constructor() {
+    super('unauthorized', 'AUTH.INVALID_MFA_CODE', 'The code is wrong, expired or already used.');
+  }
+}
+
+export class InvalidMfaChallengeError extends DomainError {
+  constructor() {
+    super(
+      'unauthorized',
+      'AUTH.INVALID_MFA_CHALLENGE',
+      'This sign-in challenge is not valid: it has expired or was already used. Sign in again.',
+    );
+  }
+}
+
+export class MfaStateError extends DomainError {
+  constructor(detail: string) {
+    super('conflict', 'AUTH.MFA_STATE', detail);
+  }
+}

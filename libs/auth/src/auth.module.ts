@@ -36,6 +36,8 @@ import { AuthRateLimitGuard } from './guards/auth-rate-limit.guard';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { JwtStrategy } from './jwt.strategy';
+import { MfaController } from './mfa/mfa.controller';
+import { MfaService } from './mfa/mfa.service';
 import { AuthMailModule } from './mail/auth-mail.module';
 import { PasswordHasher } from './password-hasher';
 import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens.service';
@@ -60,7 +62,13 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
       }),
     }),
   ],
-  controllers: [AuthController, SessionsController, UserSessionsController, ApiKeysController],
+  controllers: [
+    AuthController,
+    MfaController,
+    SessionsController,
+    UserSessionsController,
+    ApiKeysController,
+  ],
   providers: [
     AuthBootstrap,
     RegisterHandler,
@@ -74,6 +82,7 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     ForgotPasswordHandler,
     ResetPasswordHandler,
     TokensService,
+    MfaService,
     EndSessionHandler,
     EndOtherSessionsHandler,
     EndUserSessionsHandler,

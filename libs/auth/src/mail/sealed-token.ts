@@ -8,8 +8,9 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 export class TokenSeal {
   private readonly key: Buffer;
 
-  constructor(secret: string) {
-    this.key = Buffer.from(hkdfSync('sha256', secret, 'keel', 'mail token seal', 32));
+  /** `purpose` keeps keys for different uses apart (the TOTP secrets use their own). */
+  constructor(secret: string, purpose = 'mail token seal') {
+    this.key = Buffer.from(hkdfSync('sha256', secret, 'keel', purpose, 32));
   }
 
   seal(token: string): string {

@@ -8,6 +8,7 @@ import { OutboxTraceContext1796200000000 } from './1796200000000-outbox-trace-co
 import { CreateAuthSessions1796300000000 } from './1796300000000-create-auth-sessions';
 import { AuthMailTokens1796310000000 } from './1796310000000-auth-mail-tokens';
 import { CreateApiKeys1796400000000 } from './1796400000000-create-api-keys';
+import { CreateMfa1796500000000 } from './1796500000000-create-mfa';
 
 /** Every migration, oldest first. Add new ones here (`npm run migration:generate` writes the file). */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   CreateAuthSessions1796300000000,
   AuthMailTokens1796310000000,
   CreateApiKeys1796400000000,
+  CreateMfa1796500000000,
 ];

@@ -11,6 +11,8 @@ import {
   InvalidCredentialsError,
 } from '../../auth.errors';
 import type { TokenResponseDto } from '../../dto/auth.dto';
+import type { MfaChallengeDto } from '../../mfa/mfa.dto';
+import { MfaService } from '../../mfa/mfa.service';
 import { PasswordHasher } from '../../password-hasher';
 import { TokensService } from '../../tokens.service';
 import { LoginCommand } from './login.command';
@@ -24,10 +26,14 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokensService,
     private readonly metrics: Metrics,
+    private readonly mfa: MfaService,
     @Inject(authConfig.KEY) private readonly cfg: ConfigType<typeof authConfig>,
   ) {}
 
-  async execute({ credentials, client }: LoginCommand): Promise<TokenResponseDto> {
+  async execute({
+    credentials,
+    client,
+  }: LoginCommand): Promise<TokenResponseDto | MfaChallengeDto> {
     const user = await this.users.findWithPassword({ email: credentials.email });
     // Unknown email and wrong password take the same time and give the same answer.
     const valid = await this.hasher.verify(user?.passwordHash, credentials.password);
@@ -48,6 +54,8 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
     }
     // Only after the password matched, so the answer says nothing about unknown accounts.
     if (this.cfg.requireVerifiedEmail && !user.emailVerifiedAt) throw new EmailNotVerifiedError();
+    // With TOTP on, the password only earns a challenge; /v1/auth/mfa/verify gives the tokens.
+    if (await this.mfa.isEnabled(user.id)) return this.mfa.challenge(user.id);
     const tokens = await this.dataSource.transaction((tx) =>
       this.tokens.issue(tx, user.id, client),
     );

@@ -118,7 +118,7 @@ describe('platform', () => {
     expect(doc.body.paths['/v1/users/me'].get.security).toEqual([{ bearer: [] }]);
     const items = doc.body.paths['/v1/items'];
     expect(items.get.security).toBeUndefined();
-    expect(items.post.security).toEqual([{ bearer: [] }]);
+    expect(items.post.security).toEqual([{ 'api-key': [] }, { bearer: [] }]);
     expect(items.post.parameters).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]),
     );

@@ -49,6 +49,12 @@ export class ApiKeyAuthenticator {
 
   async authenticate(context: ExecutionContext, presented: string): Promise<AuthUser> {
     const http = context.switchToHttp();
+    // A route that takes no key refuses one before any lookup or rate-limit hit.
+    const scope = this.reflector.get<ApiKeyScope | undefined>(
+      API_KEY_SCOPE_KEY,
+      context.getHandler(),
+    );
+    if (!scope) throw new ApiKeyScopeError();
     const prefix = lookupPrefixOf(presented);
     const key = prefix ? await this.keys.findOneBy({ prefix }) : null;
     if (
@@ -70,11 +76,7 @@ export class ApiKeyAuthenticator {
       this.metrics,
     );
 
-    const scope = this.reflector.get<ApiKeyScope | undefined>(
-      API_KEY_SCOPE_KEY,
-      context.getHandler(),
-    );
-    if (!scope || !key.scopes.includes(scope)) throw new ApiKeyScopeError();
+    if (!key.scopes.includes(scope)) throw new ApiKeyScopeError();
     this.recordUse(key.id);
     const user: AuthUser = {
       id: owner.id,

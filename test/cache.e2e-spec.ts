@@ -235,32 +235,47 @@ withRedis('response cache cut off from Redis', () => {
 // so these run in the full profile only.
 const withPostgres = profile.databaseUrl && redisServerAvailable() ? describe : describe.skip;
 
-withPostgres('response cache shared by two instances', () => {
-  let redis: TestRedis;
-  let a: TestApp;
-  let b: TestApp;
-  let user: SignedIn;
+interface Pair {
+  redis: TestRedis;
+  a: TestApp;
+  b: TestApp;
+  user: SignedIn;
+}
 
+/**
+ * Two instances on one database and one Redis of the test's own, with a long local TTL:
+ * only the invalidation message can explain a fresh read on the other instance.
+ */
+function twoInstances(env: Record<string, string> = {}): () => Pair {
+  let pair: Pair | undefined;
   beforeAll(async () => {
-    redis = await startTestRedis();
-    // A long local TTL: only the invalidation message can explain a fresh read on b.
-    a = await startTestApp({ REDIS_URL: redis.url, CACHE_LOCAL_TTL_MS: '600000' });
-    b = await startTestApp({
-      REDIS_URL: redis.url,
-      CACHE_LOCAL_TTL_MS: '600000',
+    const redis = await startTestRedis();
+    const shared = { REDIS_URL: redis.url, CACHE_LOCAL_TTL_MS: '600000', ...env };
+    const a = await startTestApp(shared);
+    const b = await startTestApp({
+      ...shared,
       DATABASE_URL: a.databaseUrl,
       REDIS_KEY_PREFIX: a.env.REDIS_KEY_PREFIX ?? '',
       JWT_SECRET: a.env.JWT_SECRET ?? '',
     });
-    user = await signUp(a.http);
+    pair = { redis, a, b, user: await signUp(a.http) };
   });
   afterAll(async () => {
-    await b.close();
-    await a.close();
-    await redis.close();
+    await pair?.b.close();
+    await pair?.a.close();
+    await pair?.redis.close();
   });
+  return () => {
+    if (!pair) throw new Error('the instances did not start');
+    return pair;
+  };
+}
+
+withPostgres('response cache shared by two instances', () => {
+  const instances = twoInstances();
 
   it('shares entries: a read on one instance fills the cache for the other', async () => {
+    const { a, b, redis, user } = instances();
     const item = await createItem(a.http, user, { name: 'x' });
     expect((await b.http.get(`/v1/items/${item.id}`).expect(200)).headers['x-cache']).toBe('MISS');
     // Wait (polling Redis, not a's cache) until b's entry has landed in Redis.
@@ -288,6 +303,7 @@ withPostgres('response cache shared by two instances', () => {
   });
 
   it('a read on another instance right after a write sees the write', async () => {
+    const { a, b, user } = instances();
     const item = await createItem(a.http, user, { name: 'v1' });
     const q = item.id;
     for (let round = 2; round <= 6; round++) {
@@ -311,30 +327,10 @@ withPostgres('response cache shared by two instances', () => {
 });
 
 withPostgres('response cache with CACHE_SHARED=false', () => {
-  let redis: TestRedis;
-  let a: TestApp;
-  let b: TestApp;
-  let user: SignedIn;
-
-  beforeAll(async () => {
-    redis = await startTestRedis();
-    const env = { REDIS_URL: redis.url, CACHE_SHARED: 'false', CACHE_LOCAL_TTL_MS: '600000' };
-    a = await startTestApp(env);
-    b = await startTestApp({
-      ...env,
-      DATABASE_URL: a.databaseUrl,
-      REDIS_KEY_PREFIX: a.env.REDIS_KEY_PREFIX ?? '',
-      JWT_SECRET: a.env.JWT_SECRET ?? '',
-    });
-    user = await signUp(a.http);
-  });
-  afterAll(async () => {
-    await b.close();
-    await a.close();
-    await redis.close();
-  });
+  const instances = twoInstances({ CACHE_SHARED: 'false' });
 
   it('keeps entries in each process only, and a write on one instance still drops them on the other', async () => {
+    const { a, b, redis, user } = instances();
     const item = await createItem(a.http, user, { name: 'v1' });
     await b.http.get(`/v1/items/${item.id}`).expect(200);
     expect((await b.http.get(`/v1/items/${item.id}`).expect(200)).headers['x-cache']).toBe('HIT');

@@ -61,4 +61,14 @@ export class UsersService {
   async setPasswordHash(id: string, passwordHash: string, manager: EntityManager): Promise<void> {
     await manager.update(User, { id }, { passwordHash });
   }
+
+  /** Records that the user proved the address (kept as first proved). */
+  async markEmailVerified(id: string, manager: EntityManager): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(User)
+      .set({ emailVerifiedAt: () => 'COALESCE(email_verified_at, now())' })
+      .where('id = :id', { id })
+      .execute();
+  }
 }

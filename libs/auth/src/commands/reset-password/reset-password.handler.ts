@@ -1,5 +1,5 @@
 import { Outbox, recordEvent } from '@keel/events';
-import { User, UsersService } from '@keel/users';
+import { UsersService } from '@keel/users';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { InvalidMailTokenError } from '../../auth.errors';
 import { MailTokens } from '../../mail/mail-tokens';
@@ -28,12 +28,7 @@ export class ResetPasswordHandler implements ICommandHandler<ResetPasswordComman
       const userId = await this.mailTokens.consume(tx, 'password_reset', input.token);
       if (!userId) throw new InvalidMailTokenError();
       await this.users.setPasswordHash(userId, passwordHash, tx);
-      await tx
-        .createQueryBuilder()
-        .update(User)
-        .set({ emailVerifiedAt: () => 'COALESCE(email_verified_at, now())' })
-        .where('id = :userId', { userId })
-        .execute();
+      await this.users.markEmailVerified(userId, tx);
       await this.tokens.revokeAllForUser(tx, userId);
       await recordEvent(tx, {
         type: 'auth.password_reset',

@@ -1,5 +1,5 @@
 import { Outbox, recordEvent } from '@keel/events';
-import { User } from '@keel/users';
+import { UsersService } from '@keel/users';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { InvalidMailTokenError } from '../../auth.errors';
 import { MailTokens } from '../../mail/mail-tokens';
@@ -11,18 +11,14 @@ export class VerifyEmailHandler implements ICommandHandler<VerifyEmailCommand> {
   constructor(
     private readonly outbox: Outbox,
     private readonly tokens: MailTokens,
+    private readonly users: UsersService,
   ) {}
 
   async execute({ token }: VerifyEmailCommand): Promise<void> {
     await this.outbox.transaction(async (tx) => {
       const userId = await this.tokens.consume(tx, 'email_verification', token);
       if (!userId) throw new InvalidMailTokenError();
-      await tx
-        .createQueryBuilder()
-        .update(User)
-        .set({ emailVerifiedAt: () => 'COALESCE(email_verified_at, now())' })
-        .where('id = :userId', { userId })
-        .execute();
+      await this.users.markEmailVerified(userId, tx);
       await recordEvent(tx, {
         type: 'auth.email_verified',
         aggregateType: 'user',

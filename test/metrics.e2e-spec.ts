@@ -73,6 +73,7 @@ describe('metrics', () => {
       METRICS_PORT: String(port),
       HOST: '127.0.0.1',
       AUTH_RATE_LIMIT_PER_ACCOUNT: '2',
+      BODY_LIMIT_BYTES: '1024',
     });
     user = await signUp(t.http);
   });
@@ -88,6 +89,12 @@ describe('metrics', () => {
     await t.http.get(`/v1/items/${missing}`).expect(404);
     await t.http.get(`/no/such/${missing}`).expect(404);
     await t.http.post('/v1/items').send({ name: 'x' }).expect(401);
+    await t.http.put('/v1/items').send({}).expect(405);
+    await t.http
+      .post('/v1/auth/login')
+      .set('content-type', 'application/json')
+      .send(`{"email":"${'a'.repeat(2_048)}"}`)
+      .expect(413);
     const stranger = `nobody-${missing}@example.com`;
     for (let i = 0; i < 2; i++) {
       await t.http
@@ -106,6 +113,9 @@ describe('metrics', () => {
     expect(d(requests('GET', '/v1/items/:id', 404))).toBe(1);
     expect(d(requests('GET', 'unmatched', 404))).toBe(1);
     expect(d(requests('POST', '/v1/items', 401))).toBe(1);
+    // Refused before a handler ran: a known path with another method, a body over the limit.
+    expect(d(requests('PUT', 'unmatched', 405))).toBe(1);
+    expect(d(requests('POST', '/v1/auth/login', 413))).toBe(1);
     expect(d(requests('POST', '/v1/auth/login', 401))).toBe(2);
     expect(d(requests('POST', '/v1/auth/login', 429))).toBe(1);
     expect(d(series('keel_auth_logins_total', { outcome: 'invalid_credentials' }))).toBe(2);

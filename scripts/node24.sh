@@ -13,11 +13,22 @@ if [ "$(keel_node_major)" -lt 24 ]; then
   keel_node_dir="${KEEL_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/keel/node24}"
   if [ ! -x "$keel_node_dir/node_modules/.bin/node" ]; then
     echo "scripts/node24.sh: Node $(node --version 2>/dev/null || echo none) found; installing node@24 into $keel_node_dir" >&2
-    mkdir -p "$keel_node_dir"
-    npm install --prefix "$keel_node_dir" --no-save --no-package-lock --loglevel=error node@24 >&2 || {
+    # Installed beside the cache folder and renamed into place, so two first starts at once
+    # (parallel test runs) never share a half-written folder: the first rename wins.
+    mkdir -p "$(dirname "$keel_node_dir")"
+    keel_node_tmp="$keel_node_dir.tmp.$$"
+    if npm install --prefix "$keel_node_tmp" --no-save --no-package-lock --loglevel=error node@24 >&2; then
+      # A folder without the binary is left from an interrupted install; rename(2) refuses a
+      # non-empty target, so a folder another start has just put in place is never replaced.
+      [ -x "$keel_node_dir/node_modules/.bin/node" ] || rm -rf "$keel_node_dir"
+      node -e 'try { require("fs").renameSync(process.argv[1], process.argv[2]) } catch {}' \
+        "$keel_node_tmp" "$keel_node_dir"
+    fi
+    rm -rf "$keel_node_tmp"
+    if [ ! -x "$keel_node_dir/node_modules/.bin/node" ]; then
       echo "scripts/node24.sh: could not install node@24" >&2
       return 1 2>/dev/null || exit 1
-    }
+    fi
   fi
   PATH="$keel_node_dir/node_modules/.bin:$PATH"
   export PATH

@@ -1,7 +1,8 @@
 import { TokenSeal } from './sealed-token';
 
 describe('TokenSeal', () => {
-  const seal = new TokenSeal('a server secret of enough length 0123456789');
+  const secret = 'a server secret of enough length 0123456789';
+  const seal = new TokenSeal([secret]);
 
   it('opens what it sealed, and the sealed form does not contain the token', () => {
     const token = 'Zm9vYmFyYmF6cXV4LXRoZS10b2tlbi1pdHNlbGY';
@@ -16,6 +17,20 @@ describe('TokenSeal', () => {
     const flipped = Buffer.from(data, 'base64url');
     flipped[0] = flipped[0] ^ 1;
     expect(() => seal.open([iv, tag, flipped.toString('base64url')].join('.'))).toThrow();
-    expect(() => new TokenSeal('another secret, also long enough 0123').open(sealed)).toThrow();
+    expect(() => new TokenSeal(['another secret, also long enough 0123']).open(sealed)).toThrow();
+  });
+
+  it('seals with the first key of its ring and opens with any, so a key can be replaced', () => {
+    const next = 'the replacing secret, long enough 0123456789';
+    const rotated = new TokenSeal([next, secret]);
+    const old = seal.seal('sealed before the rotation');
+    expect(rotated.open(old)).toBe('sealed before the rotation');
+    const sealed = rotated.seal('sealed after');
+    expect(new TokenSeal([next]).open(sealed)).toBe('sealed after');
+    expect(() => seal.open(sealed)).toThrow();
+  });
+
+  it('keeps keys for different purposes apart', () => {
+    expect(() => new TokenSeal([secret], 'totp secret seal').open(seal.seal('x'))).toThrow();
   });
 });

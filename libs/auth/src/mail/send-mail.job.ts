@@ -44,7 +44,7 @@ export class SendMailJob implements JobHandler, OnModuleInit {
     @Inject(mailConfig.KEY) private readonly cfg: ConfigType<typeof mailConfig>,
     @Inject(authConfig.KEY) auth: ConfigType<typeof authConfig>,
   ) {
-    this.seal = new TokenSeal(auth.jwtSecret);
+    this.seal = new TokenSeal(auth.sealingSecrets);
   }
 
   onModuleInit(): void {

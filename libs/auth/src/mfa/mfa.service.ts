@@ -61,7 +61,7 @@ export class MfaService {
     private readonly metrics: Metrics,
     @Inject(authConfig.KEY) private readonly cfg: ConfigType<typeof authConfig>,
   ) {
-    this.seal = new TokenSeal(cfg.jwtSecret, 'totp secret seal');
+    this.seal = new TokenSeal(cfg.sealingSecrets, 'totp secret seal');
   }
 
   async isEnabled(userId: string): Promise<boolean> {

@@ -107,6 +107,19 @@ describe('parseEnv', () => {
     expect(env.auth.jwtSecretGenerated).toBe(false);
   });
 
+  it('seals with ENCRYPTION_KEYS first and still opens with JWT_SECRET', () => {
+    const jwt = 'k3y-Material-For-Production-Use-0123456789';
+    const key = 'An0ther-Key-For-Sealing-Stored-Secrets-987';
+    expect(parseEnv({ DATA_DIR: dataDir, JWT_SECRET: jwt }).auth.sealingSecrets).toEqual([jwt]);
+    expect(
+      parseEnv({ DATA_DIR: dataDir, JWT_SECRET: jwt, ENCRYPTION_KEYS: ` ${key} , ${jwt}` }).auth
+        .sealingSecrets,
+    ).toEqual([key, jwt]);
+    expect(() =>
+      parseEnv({ DATA_DIR: dataDir, JWT_SECRET: jwt, ENCRYPTION_KEYS: `${key},short` }),
+    ).toThrow(/ENCRYPTION_KEYS: each key must be at least 32/);
+  });
+
   it('outside production generates a secret once and keeps it in DATA_DIR', () => {
     const first = parseEnv({ DATA_DIR: dataDir });
     expect(first.auth.jwtSecretGenerated).toBe(true);

@@ -92,6 +92,11 @@ export interface KeelEnv {
     jwtSecret: string;
     /** True when the secret was generated and stored in DATA_DIR (never in production). */
     jwtSecretGenerated: boolean;
+    /**
+     * Keys that seal stored secrets (TOTP, mail tokens in jobs): the first seals, all open.
+     * Ends with `jwtSecret`, which sealed everything before `ENCRYPTION_KEYS` was set.
+     */
+    sealingSecrets: string[];
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
     /** A used refresh token presented again this soon gets the same successor, not a revocation. */
@@ -336,9 +341,20 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     r.problems.push('JWT_SECRET: is required when NODE_ENV=production');
   }
 
+  const encryptionKeys = (r.raw('ENCRYPTION_KEYS') ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  if (encryptionKeys.some((key) => key.length < MIN_SECRET_LENGTH || new Set(key).size < 8)) {
+    r.problems.push(
+      `ENCRYPTION_KEYS: each key must be at least ${MIN_SECRET_LENGTH} characters, not too weak`,
+    );
+  }
+
   const auth: KeelEnv['auth'] = {
     jwtSecret: configuredSecret ?? '',
     jwtSecretGenerated: false,
+    sealingSecrets: encryptionKeys,
     accessTokenTtlSeconds: r.int('JWT_ACCESS_TTL_SECONDS', 900, 30, 86_400),
     refreshTokenTtlSeconds: r.int('REFRESH_TOKEN_TTL_SECONDS', 2_592_000, 60, 31_536_000),
     refreshReuseGraceSeconds: r.int('REFRESH_REUSE_GRACE_SECONDS', 5, 0, 60),
@@ -374,6 +390,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     auth.jwtSecret = loadOrCreateSecret(dataDir);
     auth.jwtSecretGenerated = true;
   }
+  auth.sealingSecrets = [...new Set([...auth.sealingSecrets, auth.jwtSecret])];
   return { app, database, redis, rabbitmq, events, cache, jobs, auth, mail, tracing };
 }
 

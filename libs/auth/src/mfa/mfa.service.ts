@@ -1,7 +1,7 @@
 import { authConfig, consumeRateLimits, Metrics, RateLimitStore, uuidv7 } from '@keel/core';
 import { Outbox, recordEvent } from '@keel/events';
 import { UsersService } from '@keel/users';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply } from 'fastify';
 import { randomBytes } from 'node:crypto';
@@ -50,6 +50,7 @@ interface TotpRow {
 @Injectable()
 export class MfaService {
   private readonly seal: TokenSeal;
+  private readonly logger = new Logger('Auth');
 
   constructor(
     private readonly dataSource: DataSource,
@@ -216,6 +217,19 @@ export class MfaService {
     return row;
   }
 
+  /**
+   * The TOTP secret, or null when no key of the ring opens it (its key was taken out of
+   * ENCRYPTION_KEYS): then no code matches, and a recovery code is the way in.
+   */
+  private openSecret(userId: string, row: TotpRow): string | null {
+    try {
+      return this.seal.open(row.secret_sealed);
+    } catch {
+      this.logger.error({ userId }, 'no key in ENCRYPTION_KEYS or JWT_SECRET opens a TOTP secret');
+      return null;
+    }
+  }
+
   /** Accepts a code within ±1 step whose step is later than any step used before. */
   private async useTotpCode(
     tx: EntityManager,
@@ -223,7 +237,8 @@ export class MfaService {
     row: TotpRow,
     code: string,
   ): Promise<void> {
-    const step = matchingStep(this.seal.open(row.secret_sealed), code);
+    const secret = this.openSecret(userId, row);
+    const step = secret === null ? null : matchingStep(secret, code);
     if (step === null) throw new InvalidMfaCodeError();
     const claimed = await tx.query<unknown[]>(
       `WITH used AS (

@@ -47,7 +47,7 @@ describe('single sign-on (OpenID Connect)', () => {
   /** Starts at Keel, signs in at the provider: the callback's query and this browser's cookie. */
   async function atProvider(account: ProviderAccount): Promise<{ query: string; cookie: string }> {
     const start = await t.http.get('/v1/auth/oidc/authorize').expect(302);
-    const location = start.headers.location as string;
+    const location = start.headers.location;
     expect(location.startsWith(`${provider.issuer}/auth?`)).toBe(true);
     const cookie = (start.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
     const back = await provider.signIn(location, account, REDIRECT_URI);
@@ -87,7 +87,7 @@ describe('single sign-on (OpenID Connect)', () => {
 
   it('authorize sends the browser to the provider with state, nonce and an S256 PKCE challenge', async () => {
     const res = await t.http.get('/v1/auth/oidc/authorize').expect(302);
-    const url = new URL(res.headers.location as string);
+    const url = new URL(res.headers.location);
     expect(Object.fromEntries(url.searchParams)).toMatchObject({
       client_id: provider.clientId,
       redirect_uri: REDIRECT_URI,

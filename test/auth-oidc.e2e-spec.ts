@@ -7,7 +7,7 @@ import {
   type TestOidcProvider,
 } from '@keel/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 
 /** Keel's PUBLIC_URL here; nothing listens there: the test carries the redirect back itself. */
@@ -158,6 +158,18 @@ describe('single sign-on (OpenID Connect)', () => {
   it('refuses a replayed state', async () => {
     const { query, cookie } = await atProvider(newAccount());
     await callback(query, cookie).expect(200);
+    const res = await callback(query, cookie).expect(401);
+    expect(problemCode(res.body)).toBe('AUTH.SSO_INVALID_STATE');
+  });
+
+  it('refuses an expired state', async () => {
+    const { query, cookie } = await atProvider(newAccount());
+    const state = new URLSearchParams(query).get('state') ?? '';
+    const hash = createHash('sha256').update(state).digest('hex');
+    await db.query(
+      `UPDATE oidc_logins SET expires_at = now() - interval '1 second' WHERE state_hash = $1`,
+      [hash],
+    );
     const res = await callback(query, cookie).expect(401);
     expect(problemCode(res.body)).toBe('AUTH.SSO_INVALID_STATE');
   });

@@ -7,6 +7,7 @@ import {
   type TestOidcProvider,
 } from '@keel/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import { Secret, TOTP } from 'otpauth';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 
@@ -137,6 +138,32 @@ describe('single sign-on (OpenID Connect)', () => {
       .post('/v1/auth/login')
       .send({ email: account.email, password: 'password' })
       .expect(401);
+  });
+
+  it('with TOTP on, answers the same challenge as a password login, and the code gives the session', async () => {
+    const account = newAccount();
+    const auth = { Authorization: `Bearer ${(await signInWith(account)).accessToken}` };
+    const enrolment = await t.http.post('/v1/auth/mfa/totp').set(auth).expect(201);
+    const secret = Secret.fromBase32(
+      new URL((enrolment.body as { otpauthUri: string }).otpauthUri).searchParams.get('secret')!,
+    );
+    const code = (steps: number) =>
+      TOTP.generate({ secret, period: 30, digits: 6, timestamp: Date.now() + steps * 30_000 });
+    await t.http
+      .post('/v1/auth/mfa/totp/confirm')
+      .set(auth)
+      .send({ code: code(-1) })
+      .expect(200);
+
+    const { query, cookie } = await atProvider(account);
+    const res = await callback(query, cookie).expect(200);
+    expect(res.body).toEqual({ mfaRequired: true, challenge: expect.any(String), expiresIn: 300 });
+    const { challenge } = res.body as { challenge: string };
+    const verified = await t.http
+      .post('/v1/auth/mfa/verify')
+      .send({ challenge, code: code(1) })
+      .expect(200);
+    expect(verified.body).toHaveProperty('accessToken');
   });
 
   it('refuses a forged state, and a state without the cookie of the browser that started it', async () => {

@@ -8,3 +8,4 @@ export * from './event-stream';
 export * from './query-counter';
 export * from './jobs';
 export * from './otlp-receiver';
+export * from './oidc-provider';

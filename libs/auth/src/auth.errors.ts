@@ -94,3 +94,49 @@ export class MfaStateError extends DomainError {
     super('conflict', 'AUTH.MFA_STATE', detail);
   }
 }
+
+export class SsoDisabledError extends DomainError {
+  constructor() {
+    super('not_found', 'AUTH.SSO_DISABLED', 'Single sign-on is not configured on this server.');
+  }
+}
+
+/** A callback whose state is unknown, used, expired, or was started in another browser. */
+export class InvalidSsoStateError extends DomainError {
+  constructor() {
+    super(
+      'unauthorized',
+      'AUTH.SSO_INVALID_STATE',
+      'This sign-in is not valid: it has expired, was already used, or was started in another browser. Start again.',
+    );
+  }
+}
+
+/** The provider refused, or its answer failed a check (PKCE, nonce, signature, issuer, audience). */
+export class SsoFailedError extends DomainError {
+  constructor(detail = 'The identity provider’s answer could not be verified. Start again.') {
+    super('unauthorized', 'AUTH.SSO_FAILED', detail);
+  }
+}
+
+/** No account yet, and the provider does not vouch for an email address to create one with. */
+export class SsoEmailUnverifiedError extends DomainError {
+  constructor() {
+    super(
+      'forbidden',
+      'AUTH.SSO_EMAIL_UNVERIFIED',
+      'Your identity provider did not confirm your email address, so no account can be made with it. Verify the address with the provider and try again.',
+    );
+  }
+}
+
+/** An account has the address, but the provider does not vouch for it: linking would be a takeover. */
+export class SsoAccountExistsError extends DomainError {
+  constructor() {
+    super(
+      'conflict',
+      'AUTH.SSO_ACCOUNT_EXISTS',
+      'An account with this email address exists, and your identity provider did not confirm the address, so it cannot be linked. Sign in with your password, or verify the address with the provider and try again.',
+    );
+  }
+}

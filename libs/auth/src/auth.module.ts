@@ -38,6 +38,10 @@ import { RolesGuard } from './guards/roles.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { MfaController } from './mfa/mfa.controller';
 import { MfaService } from './mfa/mfa.service';
+import { OidcAuthorizeHandler } from './commands/oidc-authorize/oidc-authorize.handler';
+import { OidcCallbackHandler } from './commands/oidc-callback/oidc-callback.handler';
+import { OidcClient } from './oidc/oidc-client';
+import { OidcController } from './oidc/oidc.controller';
 import { AuthMailModule } from './mail/auth-mail.module';
 import { PasswordHasher } from './password-hasher';
 import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens.service';
@@ -68,6 +72,7 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     SessionsController,
     UserSessionsController,
     ApiKeysController,
+    OidcController,
   ],
   providers: [
     AuthBootstrap,
@@ -83,6 +88,9 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     ResetPasswordHandler,
     TokensService,
     MfaService,
+    OidcClient,
+    OidcAuthorizeHandler,
+    OidcCallbackHandler,
     EndSessionHandler,
     EndOtherSessionsHandler,
     EndUserSessionsHandler,

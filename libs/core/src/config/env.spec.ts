@@ -143,6 +143,37 @@ describe('parseEnv', () => {
     ).toBe('root@example.com');
   });
 
+  it('turns single sign-on on with an issuer, client id and secret, and only with all three', () => {
+    const oidc = (vars: Record<string, string>) =>
+      parseEnv({ DATA_DIR: dataDir, PUBLIC_URL: 'https://app.example.com/', ...vars }).auth.oidc;
+    const client = { OIDC_CLIENT_ID: 'keel', OIDC_CLIENT_SECRET: 's3cret' };
+    expect(oidc({})).toBeUndefined();
+    expect(oidc({ OIDC_ISSUER: 'https://id.example.com/', ...client })).toEqual({
+      issuer: 'https://id.example.com/',
+      clientId: 'keel',
+      clientSecret: 's3cret',
+      scopes: 'openid email profile',
+      redirectUri: 'https://app.example.com/v1/auth/oidc/callback',
+      allowHttp: false,
+    });
+    expect(() => oidc({ OIDC_ISSUER: 'https://id.example.com' })).toThrow(/set all three or none/);
+    expect(() =>
+      oidc({ OIDC_ISSUER: 'https://id.example.com', ...client, OIDC_SCOPES: 'email' }),
+    ).toThrow(/OIDC_SCOPES: must include openid/);
+  });
+
+  it('accepts a plain-http issuer only on a loopback address or when allowed', () => {
+    const oidc = (vars: Record<string, string>) =>
+      parseEnv({ DATA_DIR: dataDir, OIDC_CLIENT_ID: 'keel', OIDC_CLIENT_SECRET: 's', ...vars }).auth
+        .oidc;
+    expect(oidc({ OIDC_ISSUER: 'http://127.0.0.1:4000' })?.allowHttp).toBe(true);
+    expect(oidc({ OIDC_ISSUER: 'http://localhost:4000/realms/x' })?.allowHttp).toBe(true);
+    expect(() => oidc({ OIDC_ISSUER: 'http://id.internal' })).toThrow(/OIDC_ISSUER: must be https/);
+    expect(oidc({ OIDC_ISSUER: 'http://id.internal', OIDC_ALLOW_HTTP: 'true' })?.allowHttp).toBe(
+      true,
+    );
+  });
+
   it('reads TRUST_PROXY as a switch, a hop count or trusted addresses', () => {
     const trust = (value: string) =>
       parseEnv({ DATA_DIR: dataDir, TRUST_PROXY: value }).app.trustProxy;

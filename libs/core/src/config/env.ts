@@ -116,6 +116,8 @@ export interface KeelEnv {
     userStatusTtlMs: number;
     /** Login refuses accounts whose address is not verified. */
     requireVerifiedEmail: boolean;
+    /** Single sign-on with an OpenID Connect provider; undefined (SSO off) unless configured. */
+    oidc: OidcEnv | undefined;
   };
   mail: {
     /** SMTP server for outgoing mail; absent writes each mail as a `.eml` file under `dataDir/mail`. */
@@ -125,6 +127,20 @@ export interface KeelEnv {
     publicUrl: string;
   };
   tracing: TracingEnv;
+}
+
+/** The OpenID Connect provider Keel signs users in with (`OIDC_*`). */
+export interface OidcEnv {
+  /** The provider's issuer identifier; its discovery document is `<issuer>/.well-known/openid-configuration`. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Space-separated; always includes `openid`. */
+  scopes: string;
+  /** `PUBLIC_URL` + `/v1/auth/oidc/callback`: register it with the provider. */
+  redirectUri: string;
+  /** Plain-http issuer: a loopback address, or `OIDC_ALLOW_HTTP=true`. */
+  allowHttp: boolean;
 }
 
 /**
@@ -367,6 +383,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     apiKeyRateLimitWindowSeconds: r.int('API_KEY_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
     userStatusTtlMs: r.int('AUTH_USER_STATUS_TTL_MS', 2_000, 0, 60_000),
     requireVerifiedEmail: r.bool('REQUIRE_VERIFIED_EMAIL', false),
+    oidc: undefined,
   };
   if (auth.userStatusTtlMs >= app.http.handlerTimeoutMs) {
     // An access change waits this long before answering: the handler timeout would cut it.
@@ -382,6 +399,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     ),
   };
 
+  auth.oidc = readOidc(r, mail.publicUrl);
   const tracing = readTracing(r);
 
   if (r.problems.length > 0) throw new InvalidConfigError(r.problems);
@@ -392,6 +410,41 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
   }
   auth.sealingSecrets = [...new Set([...auth.sealingSecrets, auth.jwtSecret])];
   return { app, database, redis, rabbitmq, events, cache, jobs, auth, mail, tracing };
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+function readOidc(r: Reader, publicUrl: string): OidcEnv | undefined {
+  const issuer = r.url('OIDC_ISSUER', ['http:', 'https:']);
+  const clientId = r.raw('OIDC_CLIENT_ID');
+  const clientSecret = r.raw('OIDC_CLIENT_SECRET');
+  const allowHttpSetting = r.bool('OIDC_ALLOW_HTTP', false);
+  const scopes = (r.raw('OIDC_SCOPES') ?? 'openid email profile').split(/\s+/);
+  if (!scopes.includes('openid')) r.problems.push('OIDC_SCOPES: must include openid');
+  const set = [r.raw('OIDC_ISSUER'), clientId, clientSecret].filter((v) => v !== undefined);
+  if (set.length === 0) return undefined;
+  if (set.length < 3) {
+    r.problems.push('OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET: set all three or none');
+    return undefined;
+  }
+  if (issuer === undefined || clientId === undefined || clientSecret === undefined)
+    return undefined;
+  const { protocol, hostname } = new URL(issuer);
+  const allowHttp = allowHttpSetting || LOOPBACK_HOST.test(hostname);
+  if (protocol === 'http:' && !allowHttp) {
+    r.problems.push(
+      'OIDC_ISSUER: must be https (http only for a loopback address, or with OIDC_ALLOW_HTTP=true)',
+    );
+  }
+  return {
+    // Exactly as given: the discovery document's `issuer` must match it, trailing slash and all.
+    issuer,
+    clientId,
+    clientSecret,
+    scopes: scopes.join(' '),
+    redirectUri: `${publicUrl}/v1/auth/oidc/callback`,
+    allowHttp,
+  };
 }
 
 const OTLP_HTTP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;

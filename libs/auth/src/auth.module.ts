@@ -40,6 +40,7 @@ import { MfaController } from './mfa/mfa.controller';
 import { MfaService } from './mfa/mfa.service';
 import { AuthMailModule } from './mail/auth-mail.module';
 import { PasswordHasher } from './password-hasher';
+import { SessionStatusCache } from './session-status.cache';
 import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens.service';
 
 @Module({
@@ -93,6 +94,7 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     ApiKeyAuthenticator,
     PasswordHasher,
     JwtStrategy,
+    SessionStatusCache,
     AuthRateLimitGuard,
     RevokeTokensOnAccessRevokedHandler,
     // Order matters: authenticate first, then check roles.

@@ -38,6 +38,11 @@ import { RolesGuard } from './guards/roles.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { MfaController } from './mfa/mfa.controller';
 import { MfaService } from './mfa/mfa.service';
+import { ConfirmTotpHandler } from './commands/confirm-totp/confirm-totp.handler';
+import { DisableTotpHandler } from './commands/disable-totp/disable-totp.handler';
+import { EnrolTotpHandler } from './commands/enrol-totp/enrol-totp.handler';
+import { RegenerateRecoveryCodesHandler } from './commands/regenerate-recovery-codes/regenerate-recovery-codes.handler';
+import { VerifyMfaHandler } from './commands/verify-mfa/verify-mfa.handler';
 import { AuthMailModule } from './mail/auth-mail.module';
 import { PasswordHasher } from './password-hasher';
 import { SessionStatusCache } from './session-status.cache';
@@ -84,6 +89,11 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     ResetPasswordHandler,
     TokensService,
     MfaService,
+    EnrolTotpHandler,
+    ConfirmTotpHandler,
+    VerifyMfaHandler,
+    DisableTotpHandler,
+    RegenerateRecoveryCodesHandler,
     EndSessionHandler,
     EndOtherSessionsHandler,
     EndUserSessionsHandler,

@@ -8,6 +8,7 @@ import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthController } from './auth.controller';
 import { AuthBootstrap } from './auth-bootstrap';
+import { AuthPruner } from './auth-pruner';
 import { ChangePasswordHandler } from './commands/change-password/change-password.handler';
 import { LoginHandler } from './commands/login/login.handler';
 import { LogoutHandler } from './commands/logout/logout.handler';
@@ -77,6 +78,7 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
   ],
   providers: [
     AuthBootstrap,
+    AuthPruner,
     RegisterHandler,
     LoginHandler,
     RefreshTokensHandler,

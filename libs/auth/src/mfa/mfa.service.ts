@@ -11,8 +11,6 @@ import type { MfaChallengeDto } from './mfa.dto';
 import { matchingStep, newRecoveryCodes, recoveryCodeHash, sha256 } from './totp';
 
 export const MFA_CHALLENGE_TTL_SECONDS = 300;
-/** Code attempts per account and rate-limit window (AUTH_RATE_LIMIT_WINDOW_SECONDS). */
-export const MFA_CODE_ATTEMPTS = 5;
 
 export interface TotpRow {
   secret_sealed: string;
@@ -71,7 +69,8 @@ export class MfaService {
         {
           name: 'mfa_code',
           key: `auth:mfa:${userId}`,
-          limit: MFA_CODE_ATTEMPTS,
+          // Per account and rate-limit window (AUTH_RATE_LIMIT_WINDOW_SECONDS).
+          limit: this.cfg.mfaMaxAttempts,
           windowMs: this.cfg.rateLimitWindowSeconds * 1000,
         },
       ],

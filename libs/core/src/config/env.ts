@@ -111,6 +111,10 @@ export interface KeelEnv {
     userStatusTtlMs: number;
     /** Login refuses accounts whose address is not verified. */
     requireVerifiedEmail: boolean;
+    /** Wrong or right, TOTP and recovery code attempts per account and rate-limit window. */
+    mfaMaxAttempts: number;
+    /** How often the cluster deletes used and expired challenges and tokens (once per cluster). */
+    pruneIntervalSeconds: number;
   };
   mail: {
     /** SMTP server for outgoing mail; absent writes each mail as a `.eml` file under `dataDir/mail`. */
@@ -351,6 +355,8 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     apiKeyRateLimitWindowSeconds: r.int('API_KEY_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
     userStatusTtlMs: r.int('AUTH_USER_STATUS_TTL_MS', 2_000, 0, 60_000),
     requireVerifiedEmail: r.bool('REQUIRE_VERIFIED_EMAIL', false),
+    mfaMaxAttempts: r.int('MFA_MAX_ATTEMPTS', 5, 1, 100),
+    pruneIntervalSeconds: r.int('AUTH_PRUNE_INTERVAL_SECONDS', 3_600, 1, 604_800),
   };
   if (auth.userStatusTtlMs >= app.http.handlerTimeoutMs) {
     // An access change waits this long before answering: the handler timeout would cut it.

@@ -9,6 +9,7 @@ import { CreateAuthSessions1796300000000 } from './1796300000000-create-auth-ses
 import { AuthMailTokens1796310000000 } from './1796310000000-auth-mail-tokens';
 import { CreateApiKeys1796400000000 } from './1796400000000-create-api-keys';
 import { CreateMfa1796500000000 } from './1796500000000-create-mfa';
+import { CreateClusterTasks1796620000000 } from './1796620000000-create-cluster-tasks';
 
 /** Every migration, oldest first. Add new ones here (`npm run migration:generate` writes the file). */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   AuthMailTokens1796310000000,
   CreateApiKeys1796400000000,
   CreateMfa1796500000000,
+  CreateClusterTasks1796620000000,
 ];

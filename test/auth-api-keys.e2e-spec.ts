@@ -123,13 +123,12 @@ describe('API keys', () => {
     await t.http.get('/v1/items/export?format=ndjson').set(write.auth).expect(403);
   });
 
-  it('no key reaches a route without an item scope: profile, sessions, keys, jobs, admin', async () => {
+  it('no key reaches a route without an item scope: profile, sessions, keys, admin', async () => {
     const admin = await signInAdmin(t.http);
     const key = await createKey(t.http, admin, ['items:read', 'items:write']);
     await t.http.get('/v1/users/me').set(key.auth).expect(403);
     await t.http.get('/v1/users').set(key.auth).expect(403);
     await t.http.get('/v1/auth/sessions').set(key.auth).expect(403);
-    await t.http.get('/v1/jobs').set(key.auth).expect(403);
     await t.http
       .post('/v1/auth/api-keys')
       .set(key.auth)
@@ -137,6 +136,84 @@ describe('API keys', () => {
       .expect(403);
     // The same admin signed in still reaches them.
     await t.http.get('/v1/users').set(admin.auth).expect(200);
+  });
+
+  it("a write key follows and cancels its owner's jobs, and only those; a read key none", async () => {
+    const owner = await signUp(t.http);
+    const write = await createKey(t.http, owner, ['items:write']);
+    const read = await createKey(t.http, owner, ['items:read']);
+    const started = await t.http
+      .post('/v1/items/imports')
+      .set(write.auth)
+      .set('content-type', 'application/x-ndjson')
+      .send('{"name":"a","price":"1.00"}\n')
+      .expect(202);
+    const location = String(started.headers.location);
+    const jobId = (started.body as { id: string }).id;
+    expect(location).toBe(`/v1/jobs/${jobId}`);
+
+    const polled = await t.http.get(location).set(write.auth).expect(200);
+    expect(polled.body).toMatchObject({ id: jobId, type: expect.any(String) });
+    // The list is the owner's, as the owner signed in sees it (the sign-up's mail job too).
+    const ids = async (auth: { Authorization: string }) =>
+      (
+        (await t.http.get('/v1/jobs').set(auth).expect(200)).body as { data: Array<{ id: string }> }
+      ).data.map((j) => j.id);
+    expect(await ids(write.auth)).toContain(jobId);
+    expect(await ids(write.auth)).toEqual(await ids(owner.auth));
+    // Cancelling is admitted too (409 when the import has finished already).
+    expect([200, 409]).toContain((await t.http.delete(location).set(write.auth)).status);
+    await t.http.get(location).set(read.auth).expect(403);
+    await t.http.get('/v1/jobs').set(read.auth).expect(403);
+
+    // Someone else's job is not found, for the key as for its owner signed in.
+    const other = await signUp(t.http);
+    const theirs = await t.http
+      .post('/v1/items/imports')
+      .set(other.auth)
+      .set('content-type', 'application/x-ndjson')
+      .send('{"name":"b","price":"1.00"}\n')
+      .expect(202);
+    const theirId = (theirs.body as { id: string }).id;
+    await t.http.get(`/v1/jobs/${theirId}`).set(write.auth).expect(404);
+    await t.http.delete(`/v1/jobs/${theirId}`).set(write.auth).expect(404);
+  });
+
+  it("an admin's key acts with its scopes as a plain user, never with the admin role", async () => {
+    const admin = await signInAdmin(t.http);
+    const user = await signUp(t.http);
+    const theirs = await createItem(t.http, user, { name: 'not the admin’s' });
+    const key = await createKey(t.http, admin, ['items:write']);
+
+    const change = (auth: { Authorization: string }) =>
+      t.http.patch(`/v1/items/${theirs.id}`).set(auth).send({ name: 'changed' });
+    await change(key.auth).expect(404);
+    await t.http.delete(`/v1/items/${theirs.id}`).set(key.auth).expect(404);
+    // The admin signed in still may.
+    await change(admin.auth).expect(200);
+
+    // Jobs: the admin's own only, not everyone's as the signed-in admin sees them.
+    const job = await t.http
+      .post('/v1/items/imports')
+      .set(user.auth)
+      .set('content-type', 'application/x-ndjson')
+      .send('{"name":"c","price":"1.00"}\n')
+      .expect(202);
+    const jobId = (job.body as { id: string }).id;
+    await t.http.get(`/v1/jobs/${jobId}`).set(admin.auth).expect(200);
+    await t.http.get(`/v1/jobs/${jobId}`).set(key.auth).expect(404);
+    // The key's own items are still its owner's to change.
+    const made = await t.http
+      .post('/v1/items')
+      .set(key.auth)
+      .send({ name: 'by the admin’s key', price: '1.00' })
+      .expect(201);
+    expect((made.body as { ownerId: string }).ownerId).toBe(admin.id);
+    await t.http
+      .patch(`/v1/items/${(made.body as { id: string }).id}`)
+      .set(key.auth)
+      .send({ name: 'renamed' })
+      .expect(200);
   });
 
   it('refuses an expired key', async () => {

@@ -1,5 +1,7 @@
-import { signUp, startTestApp, type SignedIn, type TestApp } from '@keel/testing';
+import { AuthPruner } from '@keel/auth';
+import { eventually, signUp, startTestApp, type SignedIn, type TestApp } from '@keel/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import { createHash, randomUUID } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import type { DataSource } from 'typeorm';
 
@@ -240,5 +242,123 @@ describe('two-factor authentication (TOTP)', () => {
       .send({ email: user.email, password: user.password })
       .expect(200);
     expect(login.body).toHaveProperty('accessToken');
+  });
+});
+
+describe('two-factor settings and the pruning of spent rows', () => {
+  const MAX_ATTEMPTS = 3;
+  let t: TestApp;
+  let db: DataSource;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      MFA_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+      AUTH_PRUNE_INTERVAL_SECONDS: '1',
+    });
+    db = t.app.get<DataSource>(getDataSourceToken());
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** Signs up, enrols and confirms (one code attempt); answers the user and the secret. */
+  async function enrolled(): Promise<SignedIn & { secret: string }> {
+    await awayFromStepEdge();
+    const user = await signUp(t.http);
+    const res = await t.http.post('/v1/auth/mfa/totp').set(user.auth).expect(201);
+    const secret =
+      new URL((res.body as { otpauthUri: string }).otpauthUri).searchParams.get('secret') ?? '';
+    await t.http
+      .post('/v1/auth/mfa/totp/confirm')
+      .set(user.auth)
+      .send({ code: codeAt(secret, -1) })
+      .expect(200);
+    return { ...user, secret };
+  }
+
+  async function challengeFor(user: SignedIn): Promise<string> {
+    const res = await t.http
+      .post('/v1/auth/login')
+      .send({ email: user.email, password: user.password })
+      .expect(200);
+    return (res.body as { challenge: string }).challenge;
+  }
+
+  const verify = (challenge: string, code: string) =>
+    t.http.post('/v1/auth/mfa/verify').send({ challenge, code });
+
+  it('MFA_MAX_ATTEMPTS sets the code attempts per account and window', async () => {
+    const user = await enrolled(); // the confirmation was the first attempt
+    const challenge = await challengeFor(user);
+    for (let i = 1; i < MAX_ATTEMPTS; i++) await verify(challenge, '000000').expect(401);
+    await verify(challenge, codeAt(user.secret, 0)).expect(429);
+  });
+
+  it('deletes used and expired challenges, mail tokens, refresh tokens and SSO states; keeps live ones', async () => {
+    const user = await enrolled();
+    const expired = await challengeFor(user);
+    const used = await challengeFor(user);
+    const live = await challengeFor(user);
+    await verify(used, codeAt(user.secret, 0)).expect(200);
+    const hash = (challenge: string) => createHash('sha256').update(challenge).digest('hex');
+    await db.query(
+      `UPDATE mfa_challenges SET expires_at = now() - interval '1 second' WHERE token_hash = $1`,
+      [hash(expired)],
+    );
+    // The user's first refresh token (from the sign-up) expired; the mail token of the sign-up too.
+    await db.query(
+      `UPDATE refresh_tokens SET expires_at = now() - interval '1 second'
+        WHERE id = $1`,
+      [user.refreshToken.split('.')[0]],
+    );
+    await db.query(
+      `UPDATE auth_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1`,
+      [user.id],
+    );
+    // Single sign-ons started and never finished: one expired, one still under way.
+    const oidcStates = [randomUUID(), randomUUID()];
+    for (const [i, id] of oidcStates.entries())
+      await db.query(
+        `INSERT INTO oidc_logins (id, state_hash, nonce, code_verifier, expires_at)
+         VALUES ($1, $2, 'n', 'v', now() + $3 * interval '1 minute')`,
+        [id, hash(id), i === 0 ? -1 : 10],
+      );
+    const challenges = () =>
+      db.query<Array<{ token_hash: string }>>(
+        `SELECT token_hash FROM mfa_challenges WHERE user_id = $1`,
+        [user.id],
+      );
+    expect(await challenges()).toHaveLength(3);
+    // The sign-up's verification mail token is there to be pruned.
+    expect(await db.query(`SELECT id FROM auth_tokens WHERE user_id = $1`, [user.id])).not.toEqual(
+      [],
+    );
+
+    await eventually(async () => (await challenges()).length === 1, 5_000);
+    expect((await challenges()).map((c) => c.token_hash)).toEqual([hash(live)]);
+    const refreshTokens = await db.query<Array<{ id: string }>>(
+      `SELECT id FROM refresh_tokens WHERE user_id = $1`,
+      [user.id],
+    );
+    expect(refreshTokens.map((r) => r.id)).not.toContain(user.refreshToken.split('.')[0]);
+    expect(refreshTokens.length).toBeGreaterThan(0);
+    expect(await db.query(`SELECT id FROM auth_tokens WHERE user_id = $1`, [user.id])).toEqual([]);
+    expect(
+      await db.query(`SELECT id FROM oidc_logins WHERE id = ANY($1) ORDER BY id`, [oidcStates]),
+    ).toEqual([{ id: oidcStates[1] }]);
+    await verify(live, codeAt(user.secret, 1)).expect(200);
+  });
+
+  it('prunes once per interval across the processes on the database', async () => {
+    const pruner = t.app.get(AuthPruner);
+    // The timer may have pruned just now; after an interval, one run and then none.
+    await sleep(1_100);
+    const runs = await Promise.all([pruner.prune(), pruner.prune(), pruner.prune()]);
+    expect(runs.filter(Boolean).length).toBeLessThanOrEqual(1);
+    expect(await pruner.prune()).toBe(false);
+    const [task] = await db.query<Array<{ last_run_at: Date }>>(
+      `SELECT last_run_at FROM cluster_tasks WHERE name = 'auth.prune'`,
+    );
+    expect(Date.now() - new Date(task.last_run_at).getTime()).toBeLessThan(1_500);
   });
 });

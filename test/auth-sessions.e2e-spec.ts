@@ -1,4 +1,14 @@
-import { signInAdmin, signUp, startTestApp, type SignedIn, type TestApp } from '@keel/testing';
+import { EventTransport } from '@keel/events';
+import {
+  eventually,
+  profile,
+  signInAdmin,
+  signUp,
+  startTestApp,
+  type SignedIn,
+  type TestApp,
+} from '@keel/testing';
+import { JwtService } from '@nestjs/jwt';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
@@ -39,6 +49,9 @@ describe('sessions', () => {
   }
 
   const refresh = (refreshToken: string) => t.http.post('/v1/auth/refresh').send({ refreshToken });
+
+  /** A signed-in request; asked once before a session ends, its status is cached by then. */
+  const me = (who: SignedIn) => t.http.get('/v1/users/me').set(who.auth);
 
   async function sessionEndedEvents(userId: string): Promise<Array<{ aggregate_id: string }>> {
     return t.app
@@ -163,5 +176,143 @@ describe('sessions', () => {
       .delete('/v1/users/00000000-0000-4000-8000-000000000000/sessions')
       .set(admin.auth)
       .expect(404);
+  });
+
+  it("ending a session refuses its access token at once; other sessions' tokens still work", async () => {
+    const user = await signUp(t.http);
+    const laptop = await signInOn(user, 'Laptop Browser/1.0');
+    const phone = await signInOn(user, 'Phone App/2.0');
+    for (const who of [user, laptop, phone]) await me(who).expect(200);
+    const target = (await sessionsOf(laptop)).find((s) => s.current)!;
+
+    await t.http.delete(`/v1/auth/sessions/${target.id}`).set(phone.auth).expect(204);
+
+    const refused = await me(laptop);
+    expect(refused.status).toBe(401);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    await me(phone).expect(200);
+    await me(user).expect(200);
+  });
+
+  it('ending all other sessions refuses their access tokens at once, not the current one', async () => {
+    const user = await signUp(t.http);
+    const laptop = await signInOn(user, 'Laptop Browser/1.0');
+    const phone = await signInOn(user, 'Phone App/2.0');
+    for (const who of [user, laptop, phone]) await me(who).expect(200);
+
+    await t.http.delete('/v1/auth/sessions').set(phone.auth).expect(204);
+
+    await me(laptop).expect(401);
+    await me(user).expect(401);
+    await me(phone).expect(200);
+  });
+
+  it("an admin ending a user's sessions refuses their access tokens at once", async () => {
+    const user = await signUp(t.http);
+    const phone = await signInOn(user, 'Phone App/2.0');
+    const other = await signUp(t.http);
+    const admin = await signInAdmin(t.http);
+    for (const who of [user, phone, other]) await me(who).expect(200);
+
+    await t.http.delete(`/v1/users/${user.id}/sessions`).set(admin.auth).expect(204);
+
+    await me(user).expect(401);
+    await me(phone).expect(401);
+    await me(other).expect(200);
+    await me(admin).expect(200);
+  });
+
+  it("logout refuses that session's access token at once; the user's other sessions go on", async () => {
+    const user = await signUp(t.http);
+    const laptop = await signInOn(user, 'Laptop Browser/1.0');
+    for (const who of [user, laptop]) await me(who).expect(200);
+
+    await t.http.post('/v1/auth/logout').send({ refreshToken: laptop.refreshToken }).expect(204);
+
+    await me(laptop).expect(401);
+    await me(user).expect(200);
+    expect((await sessionEndedEvents(user.id)).length).toBe(1);
+  });
+
+  it('a password change refuses the access tokens of every session at once', async () => {
+    const user = await signUp(t.http);
+    const laptop = await signInOn(user, 'Laptop Browser/1.0');
+    for (const who of [user, laptop]) await me(who).expect(200);
+
+    await t.http
+      .post('/v1/auth/password')
+      .set(user.auth)
+      .send({ currentPassword: user.password, newPassword: 'a-new-password-1' })
+      .expect(204);
+
+    await me(user).expect(401);
+    await me(laptop).expect(401);
+    expect(await sessionEndedEvents(user.id)).toHaveLength(2);
+  });
+
+  it('an access token without a session (issued before sessions existed) still works', async () => {
+    const user = await signUp(t.http);
+    const sessionless = await t.app.get(JwtService).signAsync({ sub: user.id, typ: 'access' });
+    await t.http.delete(`/v1/users/${user.id}/sessions`).set((await signInAdmin(t.http)).auth);
+    await me(user).expect(401);
+    await t.http.get('/v1/users/me').set('Authorization', `Bearer ${sessionless}`).expect(200);
+  });
+});
+
+// Two instances on one database, with the broker's fan-out (full profile).
+const withReplicas = profile.databaseUrl && process.env.RABBITMQ_URL ? describe : describe.skip;
+
+withReplicas('sessions on two instances', () => {
+  // The request that ends a session answers a TTL after its commit; b must refuse long before.
+  const TTL_MS = 4_000;
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    a = await startTestApp({ AUTH_USER_STATUS_TTL_MS: String(TTL_MS) });
+    b = await startTestApp({
+      DATABASE_URL: a.env.DATABASE_URL ?? '',
+      REDIS_KEY_PREFIX: a.env.REDIS_KEY_PREFIX ?? '',
+      JWT_SECRET: a.env.JWT_SECRET ?? '',
+      AUTH_USER_STATUS_TTL_MS: String(TTL_MS),
+    });
+    for (const app of [a, b]) await eventually(() => app.app.get(EventTransport).connected);
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('a session ended on one instance refuses its access token on the other, on the event', async () => {
+    const user = await signUp(a.http);
+    const laptop = await a.http
+      .post('/v1/auth/login')
+      .send({ email: user.email, password: user.password })
+      .expect(200);
+    const laptopAuth = {
+      Authorization: `Bearer ${(laptop.body as { accessToken: string }).accessToken}`,
+    };
+    const onB = (auth: { Authorization: string }) => b.http.get('/v1/users/me').set(auth);
+    // Past the delivery of the sign-in's events, then cached on b.
+    await new Promise((r) => setTimeout(r, 200));
+    await onB(laptopAuth).expect(200);
+    await onB(user.auth).expect(200);
+
+    const started = Date.now();
+    let answered = false;
+    const ending = a.http
+      .delete('/v1/auth/sessions')
+      .set(user.auth)
+      .expect(204)
+      .then(() => (answered = true));
+    while ((await onB(laptopAuth)).status !== 401) {
+      if (answered) throw new Error('b refused the token only after a answered');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(answered).toBe(false);
+    expect(Date.now() - started).toBeLessThan(TTL_MS / 2);
+    await ending;
+    await onB(laptopAuth).expect(401);
+    await onB(user.auth).expect(200);
   });
 });

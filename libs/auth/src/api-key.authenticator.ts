@@ -81,7 +81,8 @@ export class ApiKeyAuthenticator {
     const user: AuthUser = {
       id: owner.id,
       email: owner.email,
-      roles: owner.roles,
+      // A key acts within its scopes as a plain user, never with the owner's admin role.
+      roles: ['user'],
       apiKey: { id: key.id, scopes: key.scopes },
     };
     http.getRequest<FastifyRequest & { user?: AuthUser }>().user = user;

@@ -8,6 +8,7 @@ import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthController } from './auth.controller';
 import { AuthBootstrap } from './auth-bootstrap';
+import { AuthPruner } from './auth-pruner';
 import { ChangePasswordHandler } from './commands/change-password/change-password.handler';
 import { LoginHandler } from './commands/login/login.handler';
 import { LogoutHandler } from './commands/logout/logout.handler';
@@ -42,8 +43,14 @@ import { OidcAuthorizeHandler } from './commands/oidc-authorize/oidc-authorize.h
 import { OidcCallbackHandler } from './commands/oidc-callback/oidc-callback.handler';
 import { OidcClient } from './oidc/oidc-client';
 import { OidcController } from './oidc/oidc.controller';
+import { ConfirmTotpHandler } from './commands/confirm-totp/confirm-totp.handler';
+import { DisableTotpHandler } from './commands/disable-totp/disable-totp.handler';
+import { EnrolTotpHandler } from './commands/enrol-totp/enrol-totp.handler';
+import { RegenerateRecoveryCodesHandler } from './commands/regenerate-recovery-codes/regenerate-recovery-codes.handler';
+import { VerifyMfaHandler } from './commands/verify-mfa/verify-mfa.handler';
 import { AuthMailModule } from './mail/auth-mail.module';
 import { PasswordHasher } from './password-hasher';
+import { SessionStatusCache } from './session-status.cache';
 import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens.service';
 
 @Module({
@@ -76,6 +83,7 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
   ],
   providers: [
     AuthBootstrap,
+    AuthPruner,
     RegisterHandler,
     LoginHandler,
     RefreshTokensHandler,
@@ -91,6 +99,11 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     OidcClient,
     OidcAuthorizeHandler,
     OidcCallbackHandler,
+    EnrolTotpHandler,
+    ConfirmTotpHandler,
+    VerifyMfaHandler,
+    DisableTotpHandler,
+    RegenerateRecoveryCodesHandler,
     EndSessionHandler,
     EndOtherSessionsHandler,
     EndUserSessionsHandler,
@@ -101,6 +114,7 @@ import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, TokensService } from './tokens
     ApiKeyAuthenticator,
     PasswordHasher,
     JwtStrategy,
+    SessionStatusCache,
     AuthRateLimitGuard,
     RevokeTokensOnAccessRevokedHandler,
     // Order matters: authenticate first, then check roles.

@@ -7,3 +7,4 @@ export * from './tokens.service';
 export * from './dto/auth.dto';
 export * from './entities/session.entity';
 export * from './entities/api-key.entity';
+export * from './auth-pruner';

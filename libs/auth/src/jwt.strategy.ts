@@ -6,6 +6,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { InvalidAccessTokenError } from './auth.errors';
+import { SessionStatusCache } from './session-status.cache';
 import { JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, type AccessTokenClaims } from './tokens.service';
 
 /** What the strategy reads of the request. */
@@ -21,6 +22,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
     private readonly status: UserStatusCache,
+    private readonly sessions: SessionStatusCache,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromExtractors([
@@ -47,7 +49,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   /**
    * The account's status comes from UserStatusCache, not from a read per request: disabling,
    * deleting or changing someone's roles drops it on every replica before the admin's request
-   * answers (the guarantee and its limits are in UserStatusCache and the README, Auth).
+   * answers (the guarantee and its limits are in AggregateCache and the README, Auth). The
+   * session a token names (`sid`) comes from SessionStatusCache the same way: ending it
+   * refuses its access tokens at once. Tokens without `sid` (tickets, older tokens) name none.
    */
   async validate(req: TicketRequest, claims: AccessTokenClaims): Promise<AuthUser> {
     // A header carries access tokens only; `?ticket=` carries tickets only.
@@ -60,14 +64,20 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       typeof claims.iat !== 'number'
     )
       throw new InvalidAccessTokenError();
-    const user = await this.status.get(claims.sub);
+    const sid = typeof claims.sid === 'string' ? claims.sid : undefined;
+    const [user, session] = await Promise.all([
+      this.status.get(claims.sub),
+      sid === undefined ? undefined : this.sessions.get(sid),
+    ]);
     if (!user || user.disabled)
       throw new InvalidAccessTokenError('This account no longer has access.');
+    if (session !== undefined && (!session || session.ended || session.userId !== user.id))
+      throw new InvalidAccessTokenError('This session has ended.');
     return {
       id: user.id,
       email: user.email,
       roles: user.roles,
-      ...(typeof claims.sid === 'string' ? { sessionId: claims.sid } : {}),
+      ...(sid !== undefined ? { sessionId: sid } : {}),
     };
   }
 }

@@ -8,3 +8,4 @@ export * from './idempotency/idempotency-key.entity';
 export * from './idempotency/idempotency';
 export * from './idempotency/idempotency.module';
 export * from './sql';
+export * from './cluster-task';

@@ -2,6 +2,7 @@ export * from './events.module';
 export * from './domain-event';
 export * from './entities/outbox-event.entity';
 export * from './event-dispatcher';
+export * from './aggregate-cache';
 export * from './outbox';
 export * from './relay/outbox-relay';
 export * from './transport/event-transport';

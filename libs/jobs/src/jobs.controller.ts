@@ -1,4 +1,4 @@
-import { ApiProblems, CurrentUser, uuidParam, type AuthUser } from '@keel/core';
+import { AllowApiKey, ApiProblems, CurrentUser, uuidParam, type AuthUser } from '@keel/core';
 import { Controller, Delete, Get, Param, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -11,6 +11,8 @@ import { ListJobsQuery } from './queries/list-jobs/list-jobs.query';
 @ApiBearerAuth()
 @ApiProblems(401)
 @Controller('jobs')
+// A key that may import (items:write) may follow and cancel what it started: as a key acts
+// with its owner's plain user role, only the owner's jobs.
 export class JobsController {
   constructor(
     private readonly commands: CommandBus,
@@ -18,6 +20,7 @@ export class JobsController {
   ) {}
 
   @Get()
+  @AllowApiKey('items:write')
   @ApiOperation({ summary: 'Your jobs, newest first (admins see every job)' })
   @ApiOkResponse({ type: JobPageDto })
   @ApiProblems(400)
@@ -26,6 +29,7 @@ export class JobsController {
   }
 
   @Get(':id')
+  @AllowApiKey('items:write')
   @ApiOperation({
     summary: 'A job: state, progress, counts and the first row errors',
     description: 'Live updates: `job.*` events on `GET /v1/events/stream`.',
@@ -40,6 +44,7 @@ export class JobsController {
   }
 
   @Delete(':id')
+  @AllowApiKey('items:write')
   @ApiOperation({
     summary: 'Cancel a job that has not finished',
     description: 'A running import stops before its next batch; rows already stored stay.',

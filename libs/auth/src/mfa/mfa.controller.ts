@@ -1,5 +1,6 @@
 import { ApiProblems, CurrentUser, Public, type AuthUser } from '@keel/core';
 import { Body, Controller, Delete, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -10,6 +11,11 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Client } from '../client-info.decorator';
+import { ConfirmTotpCommand } from '../commands/confirm-totp/confirm-totp.command';
+import { DisableTotpCommand } from '../commands/disable-totp/disable-totp.command';
+import { EnrolTotpCommand } from '../commands/enrol-totp/enrol-totp.command';
+import { RegenerateRecoveryCodesCommand } from '../commands/regenerate-recovery-codes/regenerate-recovery-codes.command';
+import { VerifyMfaCommand } from '../commands/verify-mfa/verify-mfa.command';
 import { TokenResponseDto } from '../dto/auth.dto';
 import { AuthRateLimitGuard } from '../guards/auth-rate-limit.guard';
 import type { ClientInfo } from '../tokens.service';
@@ -20,12 +26,11 @@ import {
   TotpEnrolmentDto,
   VerifyMfaDto,
 } from './mfa.dto';
-import { MfaService } from './mfa.service';
 
 @ApiTags('auth')
 @Controller('auth/mfa')
 export class MfaController {
-  constructor(private readonly mfa: MfaService) {}
+  constructor(private readonly commands: CommandBus) {}
 
   @Post('totp')
   @ApiBearerAuth()
@@ -33,7 +38,7 @@ export class MfaController {
   @ApiCreatedResponse({ type: TotpEnrolmentDto })
   @ApiProblems(401, 409)
   enrol(@CurrentUser() user: AuthUser): Promise<TotpEnrolmentDto> {
-    return this.mfa.enrol(user.id, user.email);
+    return this.commands.execute(new EnrolTotpCommand(user.id, user.email));
   }
 
   @Post('totp/confirm')
@@ -47,7 +52,7 @@ export class MfaController {
     @Body() dto: TotpCodeDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecoveryCodesDto> {
-    return this.mfa.confirm(user.id, dto.code, reply);
+    return this.commands.execute(new ConfirmTotpCommand(user.id, dto.code, reply));
   }
 
   @Post('recovery-codes')
@@ -61,7 +66,7 @@ export class MfaController {
     @Body() dto: TotpCodeDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecoveryCodesDto> {
-    return this.mfa.regenerateRecoveryCodes(user.id, dto.code, reply);
+    return this.commands.execute(new RegenerateRecoveryCodesCommand(user.id, dto.code, reply));
   }
 
   @Delete('totp')
@@ -75,7 +80,7 @@ export class MfaController {
     @Body() dto: DisableTotpDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    return this.mfa.disable(user.id, dto, reply);
+    return this.commands.execute(new DisableTotpCommand(user.id, dto, reply));
   }
 
   @Public()
@@ -90,6 +95,6 @@ export class MfaController {
     @Client() client: ClientInfo,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
-    return this.mfa.verify(dto, client, reply);
+    return this.commands.execute(new VerifyMfaCommand(dto, client, reply));
   }
 }

@@ -118,6 +118,10 @@ export interface KeelEnv {
     requireVerifiedEmail: boolean;
     /** Single sign-on with an OpenID Connect provider; undefined (SSO off) unless configured. */
     oidc: OidcEnv | undefined;
+    /** Wrong or right, TOTP and recovery code attempts per account and rate-limit window. */
+    mfaMaxAttempts: number;
+    /** How often the cluster deletes used and expired challenges and tokens (once per cluster). */
+    pruneIntervalSeconds: number;
   };
   mail: {
     /** SMTP server for outgoing mail; absent writes each mail as a `.eml` file under `dataDir/mail`. */
@@ -384,6 +388,8 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     userStatusTtlMs: r.int('AUTH_USER_STATUS_TTL_MS', 2_000, 0, 60_000),
     requireVerifiedEmail: r.bool('REQUIRE_VERIFIED_EMAIL', false),
     oidc: undefined,
+    mfaMaxAttempts: r.int('MFA_MAX_ATTEMPTS', 5, 1, 100),
+    pruneIntervalSeconds: r.int('AUTH_PRUNE_INTERVAL_SECONDS', 3_600, 1, 604_800),
   };
   if (auth.userStatusTtlMs >= app.http.handlerTimeoutMs) {
     // An access change waits this long before answering: the handler timeout would cut it.

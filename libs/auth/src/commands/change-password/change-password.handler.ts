@@ -3,6 +3,8 @@ import { Outbox, recordEvent } from '@keel/events';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { InvalidCredentialsError } from '../../auth.errors';
 import { PasswordHasher } from '../../password-hasher';
+import { endSessionsOf } from '../../session-ending';
+import { SessionStatusCache } from '../../session-status.cache';
 import { TokensService } from '../../tokens.service';
 import { ChangePasswordCommand } from './change-password.command';
 
@@ -14,6 +16,7 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePasswordComm
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokensService,
+    private readonly sessions: SessionStatusCache,
   ) {}
 
   async execute({ userId, input }: ChangePasswordCommand): Promise<void> {
@@ -22,9 +25,9 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePasswordComm
       throw new InvalidCredentialsError();
     }
     const passwordHash = await this.hasher.hash(input.newPassword);
-    await this.outbox.transaction(async (tx) => {
+    const ended = await this.outbox.transaction(async (tx) => {
       await this.users.setPasswordHash(userId, passwordHash, tx);
-      await this.tokens.revokeAllForUser(tx, userId);
+      const ended = await endSessionsOf(tx, this.tokens, userId, userId, 'password_changed');
       await recordEvent(tx, {
         type: 'auth.password_changed',
         aggregateType: 'user',
@@ -32,6 +35,8 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePasswordComm
         actorId: userId,
         data: {},
       });
+      return ended;
     });
+    await this.sessions.ended(ended);
   }
 }

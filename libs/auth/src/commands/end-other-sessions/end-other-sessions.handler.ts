@@ -1,8 +1,7 @@
 import { Outbox } from '@keel/events';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { IsNull, Not } from 'typeorm';
-import { Session } from '../../entities/session.entity';
-import { endSession } from '../../session-ending';
+import { endSessionsOf } from '../../session-ending';
+import { SessionStatusCache } from '../../session-status.cache';
 import { TokensService } from '../../tokens.service';
 import { EndOtherSessionsCommand } from './end-other-sessions.command';
 
@@ -11,15 +10,13 @@ export class EndOtherSessionsHandler implements ICommandHandler<EndOtherSessions
   constructor(
     private readonly outbox: Outbox,
     private readonly tokens: TokensService,
+    private readonly sessions: SessionStatusCache,
   ) {}
 
   async execute({ userId, keepId }: EndOtherSessionsCommand): Promise<void> {
-    await this.outbox.transaction(async (tx) => {
-      const sessions = await tx.find(Session, {
-        where: { userId, endedAt: IsNull(), ...(keepId ? { id: Not(keepId) } : {}) },
-      });
-      for (const session of sessions)
-        await endSession(tx, this.tokens, session, userId, 'ended_by_user');
-    });
+    const ended = await this.outbox.transaction((tx) =>
+      endSessionsOf(tx, this.tokens, userId, userId, 'ended_by_user', keepId),
+    );
+    await this.sessions.ended(ended);
   }
 }

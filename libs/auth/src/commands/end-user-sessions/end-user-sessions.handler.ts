@@ -1,9 +1,8 @@
 import { Outbox } from '@keel/events';
 import { User, UserNotFoundError } from '@keel/users';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { IsNull } from 'typeorm';
-import { Session } from '../../entities/session.entity';
-import { endSession } from '../../session-ending';
+import { endSessionsOf } from '../../session-ending';
+import { SessionStatusCache } from '../../session-status.cache';
 import { TokensService } from '../../tokens.service';
 import { EndUserSessionsCommand } from './end-user-sessions.command';
 
@@ -12,14 +11,14 @@ export class EndUserSessionsHandler implements ICommandHandler<EndUserSessionsCo
   constructor(
     private readonly outbox: Outbox,
     private readonly tokens: TokensService,
+    private readonly sessions: SessionStatusCache,
   ) {}
 
   async execute({ actorId, userId }: EndUserSessionsCommand): Promise<void> {
-    await this.outbox.transaction(async (tx) => {
+    const ended = await this.outbox.transaction(async (tx) => {
       if (!(await tx.existsBy(User, { id: userId }))) throw new UserNotFoundError();
-      const sessions = await tx.find(Session, { where: { userId, endedAt: IsNull() } });
-      for (const session of sessions)
-        await endSession(tx, this.tokens, session, actorId, 'ended_by_admin');
+      return endSessionsOf(tx, this.tokens, userId, actorId, 'ended_by_admin');
     });
+    await this.sessions.ended(ended);
   }
 }

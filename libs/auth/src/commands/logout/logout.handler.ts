@@ -1,6 +1,10 @@
+import { Outbox } from '@keel/events';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
+import { IsNull } from 'typeorm';
 import { RefreshToken } from '../../entities/refresh-token.entity';
+import { Session } from '../../entities/session.entity';
+import { endSession } from '../../session-ending';
+import { SessionStatusCache } from '../../session-status.cache';
 import { TokensService } from '../../tokens.service';
 import { LogoutCommand } from './logout.command';
 
@@ -8,17 +12,28 @@ import { LogoutCommand } from './logout.command';
 @CommandHandler(LogoutCommand)
 export class LogoutHandler implements ICommandHandler<LogoutCommand> {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
     private readonly tokens: TokensService,
+    private readonly sessions: SessionStatusCache,
   ) {}
 
   async execute({ refreshToken }: LogoutCommand): Promise<void> {
     const parsed = this.tokens.parseRefreshToken(refreshToken);
     if (!parsed) return;
-    await this.dataSource.transaction(async (tx) => {
+    const ended = await this.outbox.transaction(async (tx) => {
       const row = await tx.findOneBy(RefreshToken, { id: parsed.id });
-      if (row && this.tokens.secretMatches(row, parsed.secret))
-        await this.tokens.revokeFamily(tx, row.familyId);
+      if (!row || !this.tokens.secretMatches(row, parsed.secret)) return [];
+      const live = await tx.existsBy(Session, { id: row.familyId, endedAt: IsNull() });
+      if (!live) return [];
+      await endSession(
+        tx,
+        this.tokens,
+        { id: row.familyId, userId: row.userId },
+        row.userId,
+        'logout',
+      );
+      return [row.familyId];
     });
+    await this.sessions.ended(ended);
   }
 }

@@ -8,6 +8,8 @@ import type { EntityManager } from 'typeorm';
 import { InvalidRefreshTokenError, RefreshTokenReusedError } from '../../auth.errors';
 import type { TokenResponseDto } from '../../dto/auth.dto';
 import { RefreshToken } from '../../entities/refresh-token.entity';
+import { endSession } from '../../session-ending';
+import { SessionStatusCache } from '../../session-status.cache';
 import { TokensService } from '../../tokens.service';
 import { RefreshTokensCommand } from './refresh-tokens.command';
 
@@ -25,6 +27,7 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
     private readonly tokens: TokensService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
     private readonly metrics: Metrics,
+    private readonly sessions: SessionStatusCache,
   ) {}
 
   async execute({ refreshToken, client }: RefreshTokensCommand): Promise<TokenResponseDto> {
@@ -45,7 +48,8 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
             return 'invalid' as const;
           return this.tokens.reissue(row, successor);
         }
-        await this.tokens.revokeFamily(tx, row.familyId);
+        const session = { id: row.familyId, userId: row.userId };
+        await endSession(tx, this.tokens, session, null, 'refresh_reused');
         await recordEvent(tx, {
           type: 'auth.refresh_reused',
           aggregateType: 'user',
@@ -64,6 +68,7 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
     });
     if (outcome === 'invalid') throw new InvalidRefreshTokenError();
     if ('reused' in outcome) {
+      await this.sessions.ended([outcome.reused.familyId]);
       this.metrics.refreshTokenReuse.inc();
       this.logger.warn(
         { userId: outcome.reused.userId, familyId: outcome.reused.familyId },

@@ -4,6 +4,8 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { InvalidMailTokenError } from '../../auth.errors';
 import { MailTokens } from '../../mail/mail-tokens';
 import { PasswordHasher } from '../../password-hasher';
+import { endSessionsOf } from '../../session-ending';
+import { SessionStatusCache } from '../../session-status.cache';
 import { TokensService } from '../../tokens.service';
 import { ResetPasswordCommand } from './reset-password.command';
 
@@ -18,18 +20,19 @@ export class ResetPasswordHandler implements ICommandHandler<ResetPasswordComman
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokensService,
+    private readonly sessions: SessionStatusCache,
     private readonly mailTokens: MailTokens,
   ) {}
 
   async execute({ input }: ResetPasswordCommand): Promise<void> {
     // Hashed before the transaction: argon2 takes long, and the token is checked inside.
     const passwordHash = await this.hasher.hash(input.password);
-    await this.outbox.transaction(async (tx) => {
+    const ended = await this.outbox.transaction(async (tx) => {
       const userId = await this.mailTokens.consume(tx, 'password_reset', input.token);
       if (!userId) throw new InvalidMailTokenError();
       await this.users.setPasswordHash(userId, passwordHash, tx);
       await this.users.markEmailVerified(userId, tx);
-      await this.tokens.revokeAllForUser(tx, userId);
+      const ended = await endSessionsOf(tx, this.tokens, userId, userId, 'password_reset');
       await recordEvent(tx, {
         type: 'auth.password_reset',
         aggregateType: 'user',
@@ -37,6 +40,8 @@ export class ResetPasswordHandler implements ICommandHandler<ResetPasswordComman
         actorId: userId,
         data: {},
       });
+      return ended;
     });
+    await this.sessions.ended(ended);
   }
 }

@@ -53,10 +53,10 @@ export interface WebhookEgressOptions {
   /** All addresses of a host name (default: the system resolver, as `dns.lookup` with `all`). */
   lookup?: (hostname: string) => Promise<readonly ResolvedAddress[]>;
   /**
-   * Called with each checked address just before a socket to it opens; throwing fails that
-   * connection. Tests use it to make sure nothing leaves the machine.
+   * Certificate authorities to trust instead of Node's bundled ones (receivers behind a
+   * private CA, and the tests' own certificates).
    */
-  beforeConnect?: (address: string, port: number) => void;
+  ca?: string | Buffer | Array<string | Buffer>;
 }
 
 const PREFIX_BYTES = 1024;
@@ -147,7 +147,7 @@ export class WebhookEgress {
    * the original name kept for TLS (SNI and certificate check). The timeout covers all of it.
    */
   private guardedConnector(timeoutMs: number): buildConnector.connector {
-    const connect = buildConnector({ allowH2: false, timeout: timeoutMs });
+    const connect = buildConnector({ allowH2: false, timeout: timeoutMs, ca: this.options.ca });
     return (opts, callback) => {
       let settled = false;
       let socket: Socket | undefined;
@@ -170,20 +170,21 @@ export class WebhookEgress {
         );
       }, timeoutMs);
 
-      const servername = isIP(opts.hostname) ? undefined : opts.hostname;
+      // The name for TLS (SNI, certificate check); plain http gets none, or undici would hand
+      // the name to net.connect with a lookup returning the address.
+      const servername =
+        opts.protocol === 'https:' && !isIP(opts.hostname) ? opts.hostname : undefined;
       const tryAddress = (addresses: readonly string[], index: number): void => {
         if (settled) return;
         const address = addresses[index];
         try {
-          this.options.beforeConnect?.(address, Number(opts.port));
+          socket = connect({ ...opts, hostname: address, servername }, (err, connected) => {
+            if (err && index + 1 < addresses.length && !settled) tryAddress(addresses, index + 1);
+            else finish(err, connected ?? undefined);
+          }) as Socket | undefined;
         } catch (err) {
           finish(err instanceof Error ? err : new Error(String(err)));
-          return;
         }
-        socket = connect({ ...opts, hostname: address, servername }, (err, connected) => {
-          if (err && index + 1 < addresses.length && !settled) tryAddress(addresses, index + 1);
-          else finish(err, connected ?? undefined);
-        }) as Socket | undefined;
       };
       this.checkedAddresses(opts.hostname).then(
         (addresses) => tryAddress(addresses, 0),

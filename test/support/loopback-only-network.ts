@@ -55,7 +55,7 @@ export function loopbackOnlyNetwork(): LoopbackOnlyNetwork {
       connected.push(where);
     }
     return originalConnect.apply(this, args as ConnectArgs);
-  } as typeof originalConnect;
+  };
 
   const refuseLookup = (hostname: string): Error => {
     refused.push(hostname);

@@ -305,6 +305,30 @@ describe('webhook egress (SSRF guard and HTTP client)', () => {
       expect(network.connected).toEqual([`127.0.0.1:${bystander.port}`]);
     });
 
+    it('reuses a keep-alive connection, checked once when it was opened', async () => {
+      const egress = client('receiver.test');
+      network.connected.length = 0;
+      for (let i = 0; i < 3; i++) {
+        await egress.send(request(`http://receiver.test:${receiver.port}/ok`));
+        // undici returns a connection to its pool a tick after the answer's last byte.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(lookups).toEqual(['receiver.test']);
+      expect(network.connected).toEqual([`127.0.0.1:${receiver.port}`]);
+    });
+
+    it('ends an attempt its caller cancels as a network failure', async () => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      const err = await failure(
+        local,
+        request(`http://127.0.0.1:${receiver.port}/hang`, { signal: controller.signal }),
+      );
+      expect(err.kind).toBe('network');
+      expect(err.message).toBe('the attempt was cancelled');
+      expect(err.latencyMs).toBeLessThan(2_000);
+    });
+
     it('speaks https to the resolved address but checks the certificate for the host name', async () => {
       const ok = await local.send(request(`https://receiver.test:${tlsReceiver.port}/ok`));
       expect(ok).toMatchObject({ status: 200, responseBodyPrefix: 'thanks' });

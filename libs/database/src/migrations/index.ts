@@ -10,6 +10,7 @@ import { AuthMailTokens1796310000000 } from './1796310000000-auth-mail-tokens';
 import { CreateApiKeys1796400000000 } from './1796400000000-create-api-keys';
 import { CreateMfa1796500000000 } from './1796500000000-create-mfa';
 import { CreateOidc1796600000000 } from './1796600000000-create-oidc';
+import { CreateWebhooks1796700000000 } from './1796700000000-create-webhooks';
 
 /** Every migration, oldest first. Add new ones here (`npm run migration:generate` writes the file). */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   CreateApiKeys1796400000000,
   CreateMfa1796500000000,
   CreateOidc1796600000000,
+  CreateWebhooks1796700000000,
 ];

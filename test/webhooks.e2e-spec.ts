@@ -13,6 +13,7 @@ import {
   type TestApp,
   type WebhookReceiver,
 } from '@keel/testing';
+import { Metrics } from '@keel/core';
 import { Webhook as Verifier } from 'standardwebhooks';
 
 /**
@@ -361,4 +362,89 @@ describe('Webhooks', () => {
     expect(verify(hook.secret, got)).toMatchObject({ type: 'item.created' });
     await t.http.delete(`/v1/webhooks/${hook.id}`).set(alice.auth).expect(204);
   });
+
+  it('follows no redirect: a 3xx is a failed attempt', async () => {
+    const target = await receiver();
+    const r = await receiver();
+    r.answer = () => 302;
+    const hook = await subscribe(alice, r.url);
+    await createItem(t.http, alice, { name: 'Redirected' });
+    await eventually(async () => (await deliveries(alice, hook.id))[0]?.attempts.length === 1);
+    const [delivery] = await deliveries(alice, hook.id);
+    expect(delivery.attempts[0]).toMatchObject({ outcome: 'http_error', statusCode: 302 });
+    expect(target.received).toHaveLength(0);
+    await t.http.delete(`/v1/webhooks/${hook.id}`).set(alice.auth).expect(204);
+  });
+
+  it('reports attempts by outcome, the backlog and endpoints by circuit state', async () => {
+    const text = await t.app.get(Metrics).registry.metrics();
+    const value = (series: string) =>
+      Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('keel_webhook_attempts_total{outcome="success"}')).toBeGreaterThan(10);
+    expect(value('keel_webhook_attempts_total{outcome="http_error"}')).toBeGreaterThan(3);
+    expect(value('keel_webhook_attempts_total{outcome="timeout"}')).toBeGreaterThan(0);
+    expect(value('keel_webhook_attempt_duration_seconds_count')).toBeGreaterThan(10);
+    expect(value('keel_webhook_deliveries_pending')).toBeGreaterThanOrEqual(0);
+    expect(value('keel_webhook_endpoints{state="closed"}')).toBeGreaterThanOrEqual(0);
+    // No series per endpoint or delivery.
+    expect(text).not.toMatch(/keel_webhook[^\n]*[0-9a-f]{8}-[0-9a-f]{4}-/);
+  });
+});
+
+describe('Webhooks: an endpoint failing too long', () => {
+  let t: TestApp;
+  const receivers: WebhookReceiver[] = [];
+  afterAll(async () => {
+    await Promise.all(receivers.map((r) => r.close()));
+    await t?.close();
+  });
+
+  it('is disabled, its owner is told by a webhook.disabled event, and turning it on resumes it', async () => {
+    t = await startTestApp({
+      ...settings,
+      WEBHOOK_BREAKER_FAILURES: '100',
+      WEBHOOK_DISABLE_AFTER_SECONDS: '1',
+      WEBHOOK_RETRY_SCHEDULE: '300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms',
+    });
+    const owner = await signUp(t.http);
+    const [failing, notices] = [await startWebhookReceiver(), await startWebhookReceiver()];
+    receivers.push(failing, notices);
+    failing.answer = () => 500;
+    const hook = (
+      await t.http
+        .post('/v1/webhooks')
+        .set(owner.auth)
+        .send({ url: failing.url, eventTypes: ['item.*'] })
+        .expect(201)
+    ).body as CreatedWebhook;
+    await t.http
+      .post('/v1/webhooks')
+      .set(owner.auth)
+      .send({ url: notices.url, eventTypes: ['webhook.disabled'] })
+      .expect(201);
+    await createItem(t.http, owner, { name: 'Never taken' });
+
+    await eventually(() => notices.received.length === 1, 15_000);
+    expect(notices.received[0].event).toMatchObject({
+      type: 'webhook.disabled',
+      aggregateId: hook.id,
+      actorId: owner.id,
+    });
+    const res = await t.http.get(`/v1/webhooks/${hook.id}`).set(owner.auth).expect(200);
+    expect(res.body).toMatchObject({ enabled: false, disabledReason: expect.any(String) });
+    const tried = failing.received.length;
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(failing.received.length).toBe(tried);
+
+    failing.answer = () => 200;
+    await t.http
+      .patch(`/v1/webhooks/${hook.id}`)
+      .set(owner.auth)
+      .send({ enabled: true })
+      .expect(200);
+    await eventually(async () => {
+      const list = await t.http.get(`/v1/webhooks/${hook.id}/deliveries`).set(owner.auth);
+      return list.body.data[0]?.state === 'delivered';
+    }, 15_000);
+  }, 60_000);
 });

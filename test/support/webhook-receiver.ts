@@ -11,6 +11,9 @@ export interface ReceivedWebhook {
     id: string;
     type: string;
     aggregateId: string;
+    aggregateType: string;
+    actorId: string | null;
+    publishedAt: string | null;
     occurredAt: string;
     data: Record<string, unknown>;
   };
@@ -71,13 +74,4 @@ export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
       server.close(() => resolve());
     });
   return receiver;
-}
-
-/** A port on 127.0.0.1 that was free a moment ago (nothing listens on it now). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -173,17 +173,18 @@ describe('Webhooks', () => {
     const hook = await subscribe(alice, r.url);
     await createItem(t.http, alice, { name: 'Retried' });
     await eventually(async () => (await deliveries(alice, hook.id))[0]?.state === 'delivered');
-    expect(r.received).toHaveLength(3);
-    expect(new Set(r.received.map((x) => x.headers['webhook-id'])).size).toBe(1);
-    for (const x of r.received) verify(hook.secret, x);
-    const gaps = [r.received[1].at - r.received[0].at, r.received[2].at - r.received[1].at];
-    expect(gaps[1]).toBeGreaterThan(gaps[0]);
     const [delivery] = await deliveries(alice, hook.id);
     expect(delivery.attempts.map((a) => [a.number, a.outcome, a.statusCode])).toEqual([
       [1, 'http_error', 500],
       [2, 'http_error', 500],
       [3, 'success', 200],
     ]);
+    expect(r.received).toHaveLength(3);
+    expect(new Set(r.received.map((x) => x.headers['webhook-id'])).size).toBe(1);
+    for (const x of r.received) verify(hook.secret, x);
+    const gaps = [r.received[1].at - r.received[0].at, r.received[2].at - r.received[1].at];
+    // Retry 1 waits up to 300 ms, retry 2 between 300 ms and 1 s.
+    expect({ gaps, growing: gaps[1] > gaps[0] }).toMatchObject({ growing: true });
     await t.http.delete(`/v1/webhooks/${hook.id}`).set(alice.auth).expect(204);
   });
 
@@ -369,7 +370,7 @@ describe('Webhooks', () => {
     r.answer = () => 302;
     const hook = await subscribe(alice, r.url);
     await createItem(t.http, alice, { name: 'Redirected' });
-    await eventually(async () => (await deliveries(alice, hook.id))[0]?.attempts.length === 1);
+    await eventually(async () => (await deliveries(alice, hook.id))[0]?.attempts.length >= 1);
     const [delivery] = await deliveries(alice, hook.id);
     expect(delivery.attempts[0]).toMatchObject({ outcome: 'http_error', statusCode: 302 });
     expect(target.received).toHaveLength(0);

@@ -9,3 +9,4 @@ export * from './query-counter';
 export * from './jobs';
 export * from './otlp-receiver';
 export * from './oidc-provider';
+export * from './webhook-receiver';

@@ -13,6 +13,7 @@ import { EventsModule } from '@keel/events';
 import { ItemsModule } from '@keel/items';
 import { JobsModule } from '@keel/jobs';
 import { UsersModule } from '@keel/users';
+import { WebhooksModule } from '@keel/webhooks';
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -35,6 +36,7 @@ import { HealthModule } from './health/health.module';
     UsersModule,
     AuthModule,
     ItemsModule,
+    WebhooksModule,
   ],
   providers: [{ provide: APP_INTERCEPTOR, useClass: RequestDeadlineInterceptor }],
 })

@@ -4,6 +4,7 @@ import { OutboxEvent } from '@keel/events';
 import { Item } from '@keel/items';
 import { Job } from '@keel/jobs';
 import { User } from '@keel/users';
+import { Webhook, WebhookAttempt, WebhookDelivery, WebhookDispatchCursor } from '@keel/webhooks';
 
 /** Every entity, for the TypeORM CLI and the schema test (the app loads them per feature module). */
 export const entities = [
@@ -16,4 +17,8 @@ export const entities = [
   IdempotencyKey,
   OutboxEvent,
   Job,
+  Webhook,
+  WebhookDelivery,
+  WebhookAttempt,
+  WebhookDispatchCursor,
 ];

@@ -11,6 +11,7 @@ import { EventsModule } from '@keel/events';
 import { ItemsModule } from '@keel/items';
 import { JobsModule } from '@keel/jobs';
 import { UsersModule } from '@keel/users';
+import { WebhooksModule } from '@keel/webhooks';
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 
@@ -32,6 +33,7 @@ import { CqrsModule } from '@nestjs/cqrs';
     UsersModule,
     ItemsModule,
     AuthMailModule,
+    WebhooksModule,
   ],
 })
 export class WorkerModule {}

@@ -36,3 +36,4 @@ export { serveClusterMetrics } from './metrics/metrics-server';
 export * from './tracing/trace-context';
 export { tracingEnabled } from './tracing/tracing-state';
 export { startTracing, stopTracing } from './tracing/tracing';
+export * from './crypto/sealed-token';

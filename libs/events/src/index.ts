@@ -7,3 +7,4 @@ export * from './outbox';
 export * from './relay/outbox-relay';
 export * from './transport/event-transport';
 export { EVENTS_EXCHANGE } from './transport/rabbitmq-transport';
+export { mayWatch } from './stream/event-stream.hub';

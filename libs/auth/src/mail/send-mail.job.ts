@@ -1,11 +1,10 @@
-import { authConfig, mailConfig, uuidv7 } from '@keel/core';
+import { authConfig, mailConfig, TokenSeal, uuidv7 } from '@keel/core';
 import { JobFailedError, JobHandlers, Jobs, type JobContext, type JobHandler } from '@keel/jobs';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { EntityManager } from 'typeorm';
 import { mailLink, renderMail, type MailTemplate } from './mail-templates';
 import { Mailer } from './mailer';
-import { TokenSeal } from './sealed-token';
 
 export const SEND_MAIL_JOB = 'auth.mail';
 

@@ -1,4 +1,11 @@
-import { authConfig, consumeRateLimits, Metrics, RateLimitStore, uuidv7 } from '@keel/core';
+import {
+  authConfig,
+  consumeRateLimits,
+  Metrics,
+  RateLimitStore,
+  TokenSeal,
+  uuidv7,
+} from '@keel/core';
 import { recordEvent } from '@keel/events';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
@@ -6,7 +13,6 @@ import type { FastifyReply } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { InvalidMfaCodeError, MfaStateError } from '../auth.errors';
-import { TokenSeal } from '../mail/sealed-token';
 import type { MfaChallengeDto } from './mfa.dto';
 import { matchingStep, newRecoveryCodes, recoveryCodeHash, sha256 } from './totp';
 

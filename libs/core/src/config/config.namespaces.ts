@@ -11,6 +11,7 @@ export const cacheConfig = registerAs('cache', () => parseEnv().cache);
 export const jobsConfig = registerAs('jobs', () => parseEnv().jobs);
 export const authConfig = registerAs('auth', () => parseEnv().auth);
 export const mailConfig = registerAs('mail', () => parseEnv().mail);
+export const webhooksConfig = registerAs('webhooks', () => parseEnv().webhooks);
 
 export const allConfigNamespaces = [
   appConfig,
@@ -22,4 +23,5 @@ export const allConfigNamespaces = [
   jobsConfig,
   authConfig,
   mailConfig,
+  webhooksConfig,
 ];

@@ -220,4 +220,23 @@ describe('parseEnv', () => {
       serviceName: undefined,
     });
   });
+
+  it('reads the webhook retry schedule as growing durations, about a day by default', () => {
+    const { retryScheduleMs } = parseEnv({ DATA_DIR: dataDir }).webhooks;
+    const total = retryScheduleMs.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(20 * 3_600_000);
+    expect(total).toBeLessThan(30 * 3_600_000);
+    expect(
+      parseEnv({ DATA_DIR: dataDir, WEBHOOK_RETRY_SCHEDULE: '250ms, 2s,1m,1h' }).webhooks
+        .retryScheduleMs,
+    ).toEqual([250, 2_000, 60_000, 3_600_000]);
+    for (const bad of ['5s,1s', '5 seconds', '1d', ''.padEnd(40, 'x')]) {
+      expect(() => parseEnv({ DATA_DIR: dataDir, WEBHOOK_RETRY_SCHEDULE: bad })).toThrow(
+        /WEBHOOK_RETRY_SCHEDULE: must be up to 30 growing durations/,
+      );
+    }
+    expect(() =>
+      parseEnv({ DATA_DIR: dataDir, WEBHOOK_CONCURRENCY: '2', WEBHOOK_ENDPOINT_CONCURRENCY: '4' }),
+    ).toThrow(/WEBHOOK_ENDPOINT_CONCURRENCY: must not exceed WEBHOOK_CONCURRENCY/);
+  });
 });

@@ -131,6 +131,42 @@ export interface KeelEnv {
     publicUrl: string;
   };
   tracing: TracingEnv;
+  webhooks: WebhooksEnv;
+}
+
+/** Outbound webhooks (`WEBHOOK_*`). */
+export interface WebhooksEnv {
+  /** Longest wait for the receiver's TCP/TLS connection. */
+  connectTimeoutMs: number;
+  /** Longest one attempt may take, answer included. */
+  timeoutMs: number;
+  /** Largest answer read from a receiver; a bigger one fails the attempt. */
+  maxResponseBytes: number;
+  /**
+   * Upper bounds of the waits before each retry, in ms: retry n waits a random time between
+   * step n-1 and step n (full jitter within each step). Its length is the number of retries.
+   */
+  retryScheduleMs: number[];
+  /** Failures in a row that open an endpoint's circuit. */
+  breakerFailures: number;
+  /** How long an open circuit waits before one probe delivery. */
+  breakerCooldownMs: number;
+  /** An endpoint failing without a success for this long is disabled. */
+  disableAfterMs: number;
+  /** Deliveries one process sends at once, over all endpoints. */
+  concurrency: number;
+  /** Deliveries sent at once to one endpoint, over the whole cluster. */
+  endpointConcurrency: number;
+  /** How long the previous secret keeps signing after a rotation. */
+  secretOverlapMs: number;
+  /** Webhooks one user may have. */
+  maxPerUser: number;
+  /** How often the fan-out and the reconciler look for work another process left. */
+  pollMs: number;
+  /** `WEBHOOK_ALLOW_HOSTS`, raw: parsed by the egress policy. */
+  allowHosts: string | undefined;
+  /** `WEBHOOK_ALLOW_HTTP`, raw: parsed by the egress policy. */
+  allowHttp: string | undefined;
 }
 
 /** The OpenID Connect provider Keel signs users in with (`OIDC_*`). */
@@ -407,6 +443,7 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
 
   auth.oidc = readOidc(r, mail.publicUrl);
   const tracing = readTracing(r);
+  const webhooks = readWebhooks(r);
 
   if (r.problems.length > 0) throw new InvalidConfigError(r.problems);
 
@@ -415,7 +452,55 @@ export function parseEnv(env: RawEnv = process.env): KeelEnv {
     auth.jwtSecretGenerated = true;
   }
   auth.sealingSecrets = [...new Set([...auth.sealingSecrets, auth.jwtSecret])];
-  return { app, database, redis, rabbitmq, events, cache, jobs, auth, mail, tracing };
+  return { app, database, redis, rabbitmq, events, cache, jobs, auth, mail, tracing, webhooks };
+}
+
+const DURATION = /^(\d+)(ms|s|m|h)$/;
+const DURATION_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+/** About a day in all: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 8 h. */
+const DEFAULT_RETRY_SCHEDULE = '5s,30s,2m,10m,30m,1h,2h,4h,8h,8h';
+
+function readWebhooks(r: Reader): WebhooksEnv {
+  const schedule = r.string('WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE);
+  const steps = schedule.split(',').map((step) => DURATION.exec(step.trim()));
+  let retryScheduleMs = steps.map((m) =>
+    m ? Number(m[1]) * DURATION_MS[m[2] as keyof typeof DURATION_MS] : NaN,
+  );
+  if (
+    steps.length > 30 ||
+    retryScheduleMs.some(
+      (ms, i) =>
+        !Number.isSafeInteger(ms) || ms > 7 * 86_400_000 || ms < (retryScheduleMs[i - 1] ?? 0),
+    )
+  ) {
+    r.problems.push(
+      'WEBHOOK_RETRY_SCHEDULE: must be up to 30 growing durations like 5s,1m,1h (ms, s, m or h, each at most 7 days)',
+    );
+    retryScheduleMs = [];
+  }
+  const webhooks: WebhooksEnv = {
+    connectTimeoutMs: r.int('WEBHOOK_CONNECT_TIMEOUT_MS', 5_000, 100, 60_000),
+    timeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
+    maxResponseBytes: r.int('WEBHOOK_MAX_RESPONSE_BYTES', 65_536, 1_024, 10_485_760),
+    retryScheduleMs,
+    breakerFailures: r.int('WEBHOOK_BREAKER_FAILURES', 5, 1, 1_000),
+    breakerCooldownMs: r.int('WEBHOOK_BREAKER_COOLDOWN_MS', 60_000, 100, 86_400_000),
+    disableAfterMs: r.int('WEBHOOK_DISABLE_AFTER_SECONDS', 259_200, 1, 31_536_000) * 1_000,
+    concurrency: r.int('WEBHOOK_CONCURRENCY', 16, 1, 256),
+    endpointConcurrency: r.int('WEBHOOK_ENDPOINT_CONCURRENCY', 2, 1, 64),
+    secretOverlapMs: r.int('WEBHOOK_SECRET_OVERLAP_SECONDS', 86_400, 0, 2_592_000) * 1_000,
+    maxPerUser: r.int('WEBHOOK_MAX_PER_USER', 20, 1, 10_000),
+    pollMs: r.int('WEBHOOK_POLL_MS', 1_000, 50, 60_000),
+    allowHosts: r.raw('WEBHOOK_ALLOW_HOSTS'),
+    allowHttp: r.raw('WEBHOOK_ALLOW_HTTP'),
+  };
+  if (webhooks.connectTimeoutMs > webhooks.timeoutMs) {
+    r.problems.push('WEBHOOK_CONNECT_TIMEOUT_MS: must not exceed WEBHOOK_TIMEOUT_MS');
+  }
+  if (webhooks.endpointConcurrency > webhooks.concurrency) {
+    r.problems.push('WEBHOOK_ENDPOINT_CONCURRENCY: must not exceed WEBHOOK_CONCURRENCY');
+  }
+  return webhooks;
 }
 
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;

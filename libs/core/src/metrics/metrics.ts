@@ -50,6 +50,15 @@ export interface JobCounts {
   active: number;
 }
 
+export interface WebhookStats {
+  /** Deliveries waiting to be sent (pending, sending). */
+  pending: number;
+  /** Age of the oldest waiting delivery, in seconds; 0 when none. */
+  oldestAgeSeconds: number;
+  /** Endpoints by circuit state: closed, open, half_open, disabled. */
+  endpoints: Record<'closed' | 'open' | 'half_open' | 'disabled', number>;
+}
+
 type Read<T> = () => T | Promise<T>;
 
 /**
@@ -170,6 +179,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly webhooks = new Reading<WebhookStats>();
+  readonly webhookAttempts = new Counter({
+    name: 'keel_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome: success (2xx), http_error, timeout, network, refused, too_large.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookAttemptDuration = new Histogram({
+    name: 'keel_webhook_attempt_duration_seconds',
+    help: 'Duration of webhook delivery attempts, from the request to the end of the answer or the failure.',
+    buckets: HTTP_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly webhookDeliveriesFailed = new Counter({
+    name: 'keel_webhook_deliveries_failed_total',
+    help: 'Webhook deliveries given up after their last retry.',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.gauges();
@@ -222,10 +250,15 @@ export class Metrics {
     this.streamClients.set(read);
   }
 
+  /** Where the webhook backlog and endpoint gauges are read (a process that sends deliveries). */
+  watchWebhooks(read: Read<WebhookStats>): void {
+    this.webhooks.set(read);
+  }
+
   /** The gauges, set from their readings when scraped. */
   private gauges(): void {
     const registers = [this.registry];
-    const { pool, outbox, jobs, streamClients, breakers } = this;
+    const { pool, outbox, jobs, streamClients, breakers, webhooks } = this;
     new Gauge({
       name: 'db_client_connection_count',
       help: 'Database connections in the pool, by state.',
@@ -312,6 +345,40 @@ export class Metrics {
       registers,
       async collect() {
         this.set((await streamClients.get()) ?? 0);
+      },
+    });
+    // Read from the shared tables: every sending process reports the same; the primary keeps the largest.
+    new Gauge({
+      name: 'keel_webhook_deliveries_pending',
+      help: 'Webhook deliveries waiting to be sent or being sent (the backlog).',
+      registers,
+      aggregator: 'max',
+      async collect() {
+        const stats = await webhooks.get();
+        if (stats) this.set(stats.pending);
+      },
+    });
+    new Gauge({
+      name: 'keel_webhook_delivery_lag_seconds',
+      help: 'Age of the oldest webhook delivery still waiting; 0 when none.',
+      registers,
+      aggregator: 'max',
+      async collect() {
+        const stats = await webhooks.get();
+        if (stats) this.set(stats.oldestAgeSeconds);
+      },
+    });
+    // Endpoints are counted by circuit state, never labelled by id: their number is unbounded.
+    new Gauge({
+      name: 'keel_webhook_endpoints',
+      help: 'Webhook endpoints by circuit state: closed, open, half_open (a probe is due or running), disabled.',
+      labelNames: ['state'] as const,
+      registers,
+      aggregator: 'max',
+      async collect() {
+        const stats = await webhooks.get();
+        if (!stats) return;
+        for (const [state, n] of Object.entries(stats.endpoints)) this.set({ state }, n);
       },
     });
     let previous: EventLoopUtilization | undefined;

@@ -11,6 +11,7 @@ import { CreateApiKeys1796400000000 } from './1796400000000-create-api-keys';
 import { CreateMfa1796500000000 } from './1796500000000-create-mfa';
 import { CreateOidc1796600000000 } from './1796600000000-create-oidc';
 import { CreateClusterTasks1796620000000 } from './1796620000000-create-cluster-tasks';
+import { CreateWebhooks1796700000000 } from './1796700000000-create-webhooks';
 
 /** Every migration, oldest first. Add new ones here (`npm run migration:generate` writes the file). */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   CreateMfa1796500000000,
   CreateOidc1796600000000,
   CreateClusterTasks1796620000000,
+  CreateWebhooks1796700000000,
 ];

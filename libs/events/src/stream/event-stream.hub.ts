@@ -30,15 +30,17 @@ interface Client {
 }
 
 /**
- * Who may watch what: admins every event; everyone else item events, their own account's
- * and their jobs'. `visibleTo` is the same rule in SQL, for the catch-up.
+ * Who may watch what: admins every event; everyone else item events, their own account's,
+ * their jobs' and their webhooks' (those record their owner as the actor). `visibleTo` is
+ * the same rule in SQL, for the catch-up. Webhook fan-out applies this rule too.
  */
 export function mayWatch(user: AuthUser, event: IntegrationEvent): boolean {
   return (
     user.roles.includes('admin') ||
     event.aggregateType === 'item' ||
     (event.aggregateType === 'user' && event.aggregateId === user.id) ||
-    (event.aggregateType === 'job' && event.actorId === user.id)
+    ((event.aggregateType === 'job' || event.aggregateType === 'webhook') &&
+      event.actorId === user.id)
   );
 }
 
@@ -50,7 +52,7 @@ function visibleTo(
   return query.andWhere(
     `(e.aggregate_type = 'item'
       OR (e.aggregate_type = 'user' AND e.aggregate_id = :userId)
-      OR (e.aggregate_type = 'job' AND CAST(e.actor_id AS text) = :userId))`,
+      OR (e.aggregate_type IN ('job', 'webhook') AND CAST(e.actor_id AS text) = :userId))`,
     { userId: user.id },
   );
 }

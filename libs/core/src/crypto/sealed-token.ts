@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 
 /**
  * Seals what the database must keep but must not hold usable: a mail job's token until the
- * mail is sent, a TOTP secret. AES-256-GCM under keys derived from the server's secrets.
+ * mail is sent, a TOTP secret, a webhook's signing secret. AES-256-GCM under keys derived from the server's secrets.
  *
  * The secrets are a ring (`ENCRYPTION_KEYS`, then `JWT_SECRET`): the first seals, every one
  * opens, so a key can be replaced without making what it sealed unreadable.

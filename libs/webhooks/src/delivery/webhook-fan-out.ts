@@ -74,6 +74,21 @@ export class WebhookFanOut {
       `SELECT position::text AS position FROM webhook_dispatch_cursor WHERE id = 1 FOR UPDATE SKIP LOCKED`,
     );
     if (!cursor) return { read: 0, deliveries: [] };
+    // Read before the subscribers: every event up to `newest` was written before a webhook
+    // the next statement does not see yet had committed.
+    const [{ newest }] = await tx.query<Array<{ newest: string }>>(
+      `SELECT COALESCE(max(position), 0)::text AS newest FROM outbox`,
+    );
+    const subscribers = await this.subscribers(tx);
+    if (subscribers.length === 0) {
+      // Nobody to deliver to, and a webhook made later gets only what happens after it: skip
+      // ahead instead of reading every event a service without webhooks writes.
+      await tx.query(
+        `UPDATE webhook_dispatch_cursor SET position = GREATEST(position, $1::bigint) WHERE id = 1`,
+        [newest],
+      );
+      return { read: 0, deliveries: [] };
+    }
     // Positions are handed out in the order rows became visible: nothing can appear below one
     // already seen, so the cursor never skips an event.
     const rows = await tx
@@ -83,7 +98,6 @@ export class WebhookFanOut {
       .limit(BATCH)
       .getMany();
     if (rows.length === 0) return { read: 0, deliveries: [] };
-    const subscribers = await this.subscribers(tx);
     const deliveries: Array<[string, IntegrationEvent]> = [];
     for (const row of rows) {
       const event = toIntegrationEvent(row);

@@ -37,3 +37,4 @@ export * from './tracing/trace-context';
 export { tracingEnabled } from './tracing/tracing-state';
 export { startTracing, stopTracing } from './tracing/tracing';
 export * from './crypto/sealed-token';
+export * from './redis/queue-lifecycle';

@@ -1,4 +1,4 @@
-import { DependencyPolicy, tracingEnabled } from '@keel/core';
+import { DependencyPolicy, settleWithin, startWhenReachable, tracingEnabled } from '@keel/core';
 import { Logger } from '@nestjs/common';
 import { Queue, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
@@ -33,13 +33,6 @@ function telemetry(): { telemetry?: BullMQOtel } {
   return tracingEnabled() ? { telemetry: new BullMQOtel({ tracerName: 'keel' }) } : {};
 }
 
-function settleWithin(work: Promise<unknown> | undefined, ms: number): Promise<unknown> {
-  return Promise.race([
-    work?.catch(() => undefined),
-    new Promise((r) => setTimeout(r, ms).unref()),
-  ]);
-}
-
 /**
  * The full profile's queue: BullMQ on Redis. The jobs table stays the record; BullMQ only
  * carries `{ jobId }` and provides retries with exponential backoff and jitter, locks that
@@ -54,7 +47,6 @@ export class BullMqJobQueue extends JobQueue {
   private worker?: Worker<JobData>;
   private workerConnection?: Redis;
   private reconciler?: NodeJS.Timeout;
-  private starting?: NodeJS.Timeout;
   private readonly abort = new AbortController();
 
   constructor(
@@ -109,29 +101,15 @@ export class BullMqJobQueue extends JobQueue {
   }
 
   startWorkers(): Promise<void> {
-    this.startWhenReachable(500);
+    startWhenReachable(
+      () => this.policy.execute(() => this.producer.ping()),
+      this.abort.signal,
+      () => this.createWorker(),
+    );
     return Promise.resolve();
   }
 
-  /**
-   * The BullMQ worker is created once Redis answers: a worker created against an
-   * unreachable or frozen Redis cannot be closed cleanly, and has nothing to do anyway.
-   */
-  private startWhenReachable(retryMs: number): void {
-    this.policy
-      .execute(() => this.producer.ping())
-      .then(
-        () => this.createWorker(),
-        () => {
-          if (this.abort.signal.aborted) return;
-          const next = Math.min(retryMs * 2, 5_000);
-          this.starting = setTimeout(() => this.startWhenReachable(next), retryMs).unref();
-        },
-      );
-  }
-
   private createWorker(): void {
-    if (this.abort.signal.aborted) return;
     void this.warnIfEvictionCanLoseJobs();
     this.workerConnection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
     this.workerConnection.on('error', () => undefined); // the worker's 'error' event reports it
@@ -152,7 +130,6 @@ export class BullMqJobQueue extends JobQueue {
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.starting);
     clearInterval(this.reconciler);
     this.abort.abort();
     // Running jobs stop at their next batch and move back to waiting; close waits for that,

@@ -1,4 +1,4 @@
-import { DependencyPolicy } from '@keel/core';
+import { DependencyPolicy, settleWithin, startWhenReachable } from '@keel/core';
 import { Logger } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -11,13 +11,6 @@ interface DeliveryJob {
 
 const QUEUE = 'webhooks';
 const STOP_TIMEOUT_MS = 10_000;
-
-function settleWithin(work: Promise<unknown> | undefined, ms: number): Promise<unknown> {
-  return Promise.race([
-    work?.catch(() => undefined),
-    new Promise((r) => setTimeout(r, ms).unref()),
-  ]);
-}
 
 /**
  * The full profile's queue: BullMQ queue `webhooks` on Redis, shared by every process that
@@ -81,6 +74,15 @@ export class BullMqDeliveryQueue extends DeliveryQueue {
   }
 
   start(): Promise<void> {
+    startWhenReachable(
+      () => this.policy.execute(() => this.producer.ping()),
+      this.abort.signal,
+      () => this.createWorker(),
+    );
+    return Promise.resolve();
+  }
+
+  private createWorker(): void {
     this.workerConnection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
     this.workerConnection.on('error', () => undefined);
     this.worker = new Worker<DeliveryJob>(QUEUE, (job) => this.process(job.data.deliveryId), {
@@ -92,7 +94,6 @@ export class BullMqDeliveryQueue extends DeliveryQueue {
       maxStalledCount: 0,
     });
     this.worker.on('error', (error) => this.logger.warn({ err: error }, 'webhook worker error'));
-    return Promise.resolve();
   }
 
   async stop(): Promise<void> {

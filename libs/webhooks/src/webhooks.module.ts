@@ -39,12 +39,17 @@ import { WebhooksController } from './webhooks.controller';
  * Where `RUN_WORKERS` is on: the fan-out from the outbox (woken by every event this process
  * sees, and by a poll), the reconciler that queues what a queue lost, and the senders.
  */
+/** How long the fan-out waits after an event for more to read in the same batch. */
+const FAN_OUT_DELAY_MS = 50;
+
 @Injectable()
 class WebhookWorkers
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private readonly logger = new Logger('Webhooks');
   private timer?: NodeJS.Timeout;
+  /** The fan-out an event has asked for, not yet run. */
+  private soon?: NodeJS.Timeout;
   private unsubscribe?: () => void;
   private stopped = false;
 
@@ -68,7 +73,14 @@ class WebhookWorkers
       if (this.stopped) return;
       void this.fanOut.wake((created) => void this.queue.enqueue(created));
     };
-    this.unsubscribe = this.dispatcher.subscribe(wake);
+    // Events wake the fan-out after a short wait, so a burst is read in one batch: woken per
+    // event, it ran back to back under load (a transaction each), costing creates a third.
+    this.unsubscribe = this.dispatcher.subscribe(() => {
+      this.soon ??= setTimeout(() => {
+        this.soon = undefined;
+        wake();
+      }, FAN_OUT_DELAY_MS).unref();
+    });
     let round = 0;
     this.timer = setInterval(() => {
       wake();
@@ -91,6 +103,7 @@ class WebhookWorkers
     this.stopped = true;
     this.unsubscribe?.();
     clearInterval(this.timer);
+    clearTimeout(this.soon);
     await this.queue.stop();
   }
 

@@ -1,14 +1,12 @@
-import { DependencyPolicy, settleWithin, startWhenReachable, tracingEnabled } from '@keel/core';
+import { BullQueue, type DependencyPolicy, tracingEnabled } from '@keel/core';
 import { Logger } from '@nestjs/common';
-import { Queue, WaitingError, Worker, type Job as BullJob } from 'bullmq';
+import { WaitingError, type Job as BullJob, type Queue } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
-import { Redis } from 'ioredis';
 import { JobQueue } from './job-queue';
 import type { JobRunner } from './job-runner';
 
 export interface BullMqJobQueueOptions {
   redisUrl: string;
-  /** Key prefix (REDIS_KEY_PREFIX), so deployments and test runs sharing a Redis stay apart. */
   prefix: string;
   concurrency: number;
   attempts: number;
@@ -22,8 +20,6 @@ interface JobData {
 const QUEUE = 'jobs';
 /** How often workers look for jobs the queue lost (Redis was down when they were added). */
 const RECONCILE_MS = 30_000;
-/** Longest a stopping worker waits for its running jobs to hand back. */
-const STOP_TIMEOUT_MS = 10_000;
 
 /**
  * With tracing on, BullMQ stores the context of whoever adds a job in the job itself, and a
@@ -40,31 +36,17 @@ function telemetry(): { telemetry?: BullMQOtel } {
  */
 export class BullMqJobQueue extends JobQueue {
   private readonly logger = new Logger(BullMqJobQueue.name);
-  private readonly producer: Redis;
-  private readonly queue: Queue<JobData>;
-  /** Around calls to Redis; its breaker is reported as `job_queue`. */
-  readonly policy = new DependencyPolicy({ timeoutMs: 2_000, halfOpenAfterMs: 5_000 });
-  private worker?: Worker<JobData>;
-  private workerConnection?: Redis;
+  private readonly bull: BullQueue<JobData>;
   private reconciler?: NodeJS.Timeout;
-  private readonly abort = new AbortController();
 
   constructor(
     private readonly runner: JobRunner,
     private readonly options: BullMqJobQueueOptions,
   ) {
     super();
-    // No offline queue: while Redis is down `add` fails at once instead of hanging the request.
-    this.producer = new Redis(options.redisUrl, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2_000,
-      retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 3_000),
-    });
-    this.producer.on('error', () => undefined); // reported by the shared client and health
-    this.queue = new Queue<JobData>(QUEUE, {
-      connection: this.producer,
-      prefix: `${options.prefix}bull`,
+    this.bull = new BullQueue<JobData>(QUEUE, {
+      redisUrl: options.redisUrl,
+      prefix: options.prefix,
       ...telemetry(),
       defaultJobOptions: {
         attempts: options.attempts,
@@ -73,7 +55,15 @@ export class BullMqJobQueue extends JobQueue {
         removeOnFail: { age: 7 * 86_400 },
       },
     });
-    this.queue.on('error', () => undefined);
+  }
+
+  /** Around calls to Redis; its breaker is reported as `job_queue`. */
+  get policy(): DependencyPolicy {
+    return this.bull.policy;
+  }
+
+  private get queue(): Queue<JobData> {
+    return this.bull.queue;
   }
 
   async enqueue(job: { id: string; type: string }): Promise<void> {
@@ -101,52 +91,35 @@ export class BullMqJobQueue extends JobQueue {
   }
 
   startWorkers(): Promise<void> {
-    startWhenReachable(
-      () => this.policy.execute(() => this.producer.ping()),
-      this.abort.signal,
-      () => this.createWorker(),
+    const { concurrency, lockMs } = this.options;
+    this.bull.startWorker(
+      (job, token) => this.process(job, token),
+      {
+        concurrency,
+        lockDuration: lockMs,
+        stalledInterval: Math.max(1_000, Math.floor(lockMs / 2)),
+        maxStalledCount: 3,
+      },
+      () => {
+        void this.warnIfEvictionCanLoseJobs();
+        this.reconciler = setInterval(() => void this.reconcile(RECONCILE_MS), RECONCILE_MS);
+        this.reconciler.unref();
+        // At start every unfinished job is checked: re-adding one BullMQ holds changes nothing.
+        void this.reconcile(0);
+        this.logger.log({ concurrency }, 'job worker started');
+      },
     );
     return Promise.resolve();
   }
 
-  private createWorker(): void {
-    void this.warnIfEvictionCanLoseJobs();
-    this.workerConnection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
-    this.workerConnection.on('error', () => undefined); // the worker's 'error' event reports it
-    this.worker = new Worker<JobData>(QUEUE, (job, token) => this.process(job, token), {
-      connection: this.workerConnection,
-      prefix: `${this.options.prefix}bull`,
-      concurrency: this.options.concurrency,
-      lockDuration: this.options.lockMs,
-      stalledInterval: Math.max(1_000, Math.floor(this.options.lockMs / 2)),
-      maxStalledCount: 3,
-      ...telemetry(),
-    });
-    this.worker.on('error', (error) => this.logger.warn({ err: error }, 'job worker error'));
-    this.reconciler = setInterval(() => void this.reconcile(RECONCILE_MS), RECONCILE_MS).unref();
-    // At start every unfinished job is checked: re-adding one BullMQ holds changes nothing.
-    void this.reconcile(0);
-    this.logger.log({ concurrency: this.options.concurrency }, 'job worker started');
-  }
-
   async stop(): Promise<void> {
     clearInterval(this.reconciler);
-    this.abort.abort();
-    // Running jobs stop at their next batch and move back to waiting; close waits for that,
-    // but not forever: with Redis frozen it would never return (the lock then expires and
-    // another worker recovers the job as stalled).
-    await settleWithin(this.worker?.close(), STOP_TIMEOUT_MS);
-    await settleWithin(this.queue.close(), 2_000);
-    // Whatever did not close cleanly (a frozen Redis) is cut off.
-    await settleWithin(this.worker?.disconnect(), 1_000);
-    await settleWithin(this.queue.disconnect(), 1_000);
-    this.workerConnection?.disconnect();
-    this.producer.disconnect();
+    await this.bull.stop();
   }
 
   private async process(job: BullJob<JobData>, token: string | undefined): Promise<void> {
     const outcome = await this.runner.run(job.data.jobId, {
-      signal: this.abort.signal,
+      signal: this.bull.signal,
       finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
     });
     if (outcome.kind === 'retry') throw outcome.error;
@@ -180,7 +153,7 @@ export class BullMqJobQueue extends JobQueue {
   /** Evicting Redis deletes queued jobs: BullMQ needs `maxmemory-policy noeviction`. */
   private async warnIfEvictionCanLoseJobs(): Promise<void> {
     try {
-      const info = await this.policy.execute(() => this.producer.info('memory'));
+      const info = await this.bull.call((redis) => redis.info('memory'));
       const policy = /maxmemory_policy:(\S+)/.exec(info)?.[1];
       if (policy && policy !== 'noeviction') {
         this.logger.warn(

@@ -270,6 +270,51 @@ describe('single sign-on (OpenID Connect)', () => {
       .send({ email: owner.email, password: owner.password })
       .expect(200);
   });
+
+  it('refuses a disabled account, and records why', async () => {
+    const account = newAccount();
+    const user = await me(await signInWith(account));
+    await db.query('UPDATE users SET disabled = true WHERE id = $1', [user.id]);
+    const { query, cookie } = await atProvider(account);
+    const res = await callback(query, cookie).expect(403);
+    expect(problemCode(res.body)).toBe('AUTH.ACCOUNT_DISABLED');
+    const failed = (await eventsOf(user.id)).filter((e) => e.type === 'auth.login_failed');
+    expect(failed.map((e) => e.data.reason)).toEqual(['disabled']);
+  });
+});
+
+describe('single sign-on when the provider is down', () => {
+  let provider: TestOidcProvider;
+  let t: TestApp;
+  beforeAll(async () => {
+    provider = await startOidcProvider(REDIRECT_URI);
+    t = await startTestApp(provider.env(PUBLIC_URL));
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers 503 with Retry-After, at the callback and at the next authorize', async () => {
+    // Discovery and the sign-in at the provider happen while it is up...
+    const start = await t.http.get('/v1/auth/oidc/authorize').expect(302);
+    const cookie = (start.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
+    const back = await provider.signIn(
+      start.headers.location,
+      { email: 'down@keel.test', email_verified: true },
+      REDIRECT_URI,
+    );
+    // ...then it goes away before the code is exchanged.
+    await provider.close();
+    const res = await t.http.get(`/v1/auth/oidc/callback${back.search}`).set('Cookie', cookie);
+    expect(res.status).toBe(503);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body).toMatchObject({
+      detail: 'The identity provider did not answer. Try again shortly.',
+    });
+    // Discovery is cached; authorize needs no call to the provider and still answers.
+    await t.http.get('/v1/auth/oidc/authorize').expect(302);
+  });
 });
 
 describe('single sign-on when not configured', () => {

@@ -164,10 +164,14 @@ export class OidcClient {
 
 /** A network failure or timeout, or an answer that is no OAuth answer (a 5xx page). */
 function unreachable(error: unknown): boolean {
-  if (error instanceof TypeError && error.cause !== undefined) return true; // fetch failed
-  if (error instanceof DOMException) return ['TimeoutError', 'AbortError'].includes(error.name);
-  return (
-    error instanceof oidc.ClientError &&
-    ['OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON'].includes(error.code ?? '')
-  );
+  if (typeof error !== 'object' || error === null) return false;
+  // Told by name, not by class: fetch's errors may come from another realm (a test runner's
+  // VM context), where `instanceof TypeError` is false.
+  const { name, cause } = error as { name?: unknown; cause?: unknown };
+  if (name === 'TypeError' && cause !== undefined) return true; // fetch failed
+  if (name === 'TimeoutError' || name === 'AbortError') return true;
+  if (!(error instanceof oidc.ClientError)) return false;
+  // The grants wrap a failed fetch in a ClientError without a code ("something went wrong").
+  if (error.code === undefined) return unreachable(cause);
+  return ['OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON'].includes(error.code);
 }

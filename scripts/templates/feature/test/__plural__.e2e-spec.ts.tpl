@@ -99,7 +99,8 @@ describe('__plural_words__', () => {
     const res = await t.http.post('/v1/__plural__').set(owner.auth).send(body).expect(400);
     expect(res.headers['content-type']).toMatch(PROBLEM);
     expect(res.body).toMatchObject({ status: 400, code: 'REQUEST.VALIDATION_FAILED' });
-    expect((res.body.errors as Array<{ field: string }>).map((e) => e.field)).toEqual([field]);
+    const fields = (res.body.errors as Array<{ field: string }>).map((e) => e.field);
+    expect([...new Set(fields)]).toEqual([field]);
     expect(await countRows()).toBe(before);
   });
 

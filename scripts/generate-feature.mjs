@@ -154,11 +154,13 @@ function migrationTimestamp() {
 
 /** Every way the name could already be taken; each is refused before anything is written. */
 function checkFree(n) {
-  if (RESERVED.has(n.plural)) throw new Refusal(`"${n.plural}" is reserved; pick another name.`);
-  const taken = (why) => new Refusal(`"${n.plural}" already exists: ${why}. Nothing was written.`);
-  if (existsSync(join(root, 'libs', n.plural))) throw taken(`libs/${n.plural} is there`);
+  if (RESERVED.has(n.plural)) {
+    throw new Refusal(`cannot add "${n.plural}": the name is reserved. Nothing was written.`);
+  }
+  const taken = (why) => new Refusal(`cannot add "${n.plural}": ${why}. Nothing was written.`);
+  if (existsSync(join(root, 'libs', n.plural))) throw taken(`libs/${n.plural} already exists`);
   if (existsSync(join(root, 'test', `${n.plural}.e2e-spec.ts`))) {
-    throw taken(`test/${n.plural}.e2e-spec.ts is there`);
+    throw taken(`test/${n.plural}.e2e-spec.ts already exists`);
   }
   if (read('tsconfig.json').includes(`"@keel/${n.plural}"`)) {
     throw taken(`tsconfig.json has the path @keel/${n.plural}`);
@@ -242,7 +244,12 @@ function wiring(n, timestamp) {
       ),
     'tsconfig.json': (text) => {
       const entry = `"@keel/${n.plural}": ["./libs/${n.plural}/src/index.ts"],`;
-      return addImport(text, `      ${entry}`, 'tsconfig.json', /^ *"@keel\/[^"]+": \["\.\/libs\/.*$/gm);
+      return addImport(
+        text,
+        `      ${entry}`,
+        'tsconfig.json',
+        /^ *"@keel\/[^"]+": \["\.\/libs\/.*$/gm,
+      );
     },
     'nest-cli.json': (text) => {
       const config = JSON.parse(text);

@@ -1,6 +1,6 @@
 import type { __Singular__ResponseDto } from '../dto/__singular__.dto';
 
-/** The outbox `aggregateType` of __plural_words__' events. */
+/** The outbox `aggregateType` of events about __plural_words__. */
 export const __SINGULAR___AGGREGATE = '__singular_snake__';
 
 /** Recorded in the outbox in the transaction that creates the __singular_words__. */

@@ -103,6 +103,8 @@ function namesOf(plural, singularOverride) {
     pluralWords: spaced(plural),
     singularWords: spaced(singular),
     PluralWords: spaced(plural)[0].toUpperCase() + spaced(plural).slice(1),
+    // By the first letter only: "an order", "a purchase order" (and, wrongly, "an user").
+    aSingularWords: `${/^[aeiou]/.test(singular) ? 'an' : 'a'} ${spaced(singular)}`,
   };
 }
 
@@ -111,6 +113,8 @@ function fill(text, n, timestamp) {
   const pairs = [
     ['__SINGULAR_CODE__', n.SINGULAR],
     ['__SINGULAR__', n.SINGULAR],
+    ['__A_singular_words__', n.aSingularWords[0].toUpperCase() + n.aSingularWords.slice(1)],
+    ['__a_singular_words__', n.aSingularWords],
     ['__Plural_words__', n.PluralWords],
     ['__plural_words__', n.pluralWords],
     ['__singular_words__', n.singularWords],

@@ -25,7 +25,10 @@ export class __Plural__Controller {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a __singular_words__ owned by you' })
+  @ApiOperation({
+    operationId: 'create__Singular__',
+    summary: 'Create __a_singular_words__ owned by you',
+  })
   @ApiCreatedResponse({ type: __Singular__ResponseDto, description: 'With `Location`' })
   @ApiResponseHeader('Location', "The __singular_words__'s URL.")
   @ApiProblems(400)
@@ -40,7 +43,7 @@ export class __Plural__Controller {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Read one of your __plural_words__' })
+  @ApiOperation({ operationId: 'get__Singular__', summary: 'Read one of your __plural_words__' })
   @ApiOkResponse({ type: __Singular__ResponseDto })
   @ApiProblems(400, 404)
   get(

@@ -11,7 +11,7 @@ import {
 } from 'typeorm';
 
 /**
- * A __singular_words__, owned by the user who created it. The migration
+ * __A_singular_words__, owned by the user who created it. The migration
  * `__timestamp__-create-__plural__` creates this table; the schema test checks they agree.
  */
 @Entity('__plural_snake__')

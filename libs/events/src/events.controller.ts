@@ -35,7 +35,10 @@ export class EventsController {
 
   @Get()
   @Roles('admin')
-  @ApiOperation({ summary: 'The audit log (admin): who did what, when, in which request' })
+  @ApiOperation({
+    operationId: 'listEvents',
+    summary: 'The audit log (admin): who did what, when, in which request',
+  })
   @ApiOkResponse({ type: EventPageDto })
   @ApiProblems(400, 403)
   list(@Query() query: ListEventsQueryDto): Promise<EventPageDto> {
@@ -45,6 +48,7 @@ export class EventsController {
   @Get('stream')
   @AllowStreamTicket()
   @ApiOperation({
+    operationId: 'streamEvents',
     summary: 'Server-sent events as they happen',
     description:
       'Each message has `id` (resume with `Last-Event-ID`), `event` (the type) and `data` (the event). Browsers’ EventSource cannot send headers: get a ticket from `POST /v1/auth/tickets` and pass `?ticket=`. Admins see every event, others item events and their own account’s.',

@@ -31,13 +31,17 @@ export class HealthController {
 
   @Get('live')
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness: the process answers; checks nothing external' })
+  @ApiOperation({
+    operationId: 'getLiveness',
+    summary: 'Liveness: the process answers; checks nothing external',
+  })
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
   }
 
   @Get('ready')
   @ApiOperation({
+    operationId: 'getReadiness',
     summary:
       'Readiness: the database answers and the process is not shutting down; the cache and Redis are reported, never failed',
   })

@@ -1271,7 +1271,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description The Health Check is successful */
+      /** @description The process answers */
       200: {
         headers: {
           /** @description The request id (yours if it was sane, else generated); quote it in reports. */
@@ -1282,143 +1282,7 @@ export interface operations {
           'X-Trace-Id'?: string;
           [name: string]: unknown;
         };
-        content: {
-          'application/json': {
-            /**
-             * @example {
-             *       "database": {
-             *         "status": "up",
-             *         "responseTime": 12
-             *       }
-             *     }
-             */
-            details?: {
-              [key: string]: {
-                /** @description Time the health indicator took to respond, in ms */
-                responseTime?: number;
-                /** @enum {string} */
-                status: 'up' | 'degraded' | 'down';
-              } & {
-                [key: string]: unknown;
-              };
-            };
-            /** @example {} */
-            error?: {
-              [key: string]: {
-                /** @description Time the health indicator took to respond, in ms */
-                responseTime?: number;
-                /** @enum {string} */
-                status: 'up' | 'degraded' | 'down';
-              } & {
-                [key: string]: unknown;
-              };
-            } | null;
-            /**
-             * @example {
-             *       "database": {
-             *         "status": "up",
-             *         "responseTime": 12
-             *       }
-             *     }
-             */
-            info?: {
-              [key: string]: {
-                /** @description Time the health indicator took to respond, in ms */
-                responseTime?: number;
-                /** @enum {string} */
-                status: 'up' | 'degraded' | 'down';
-              } & {
-                [key: string]: unknown;
-              };
-            } | null;
-            /**
-             * @example ok
-             * @enum {string}
-             */
-            status?: 'ok' | 'degraded';
-          };
-        };
-      };
-      /** @description The Health Check is not successful */
-      503: {
-        headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            /**
-             * @example {
-             *       "database": {
-             *         "status": "up",
-             *         "responseTime": 12
-             *       },
-             *       "redis": {
-             *         "status": "down",
-             *         "message": "Could not connect",
-             *         "responseTime": 3005
-             *       }
-             *     }
-             */
-            details?: {
-              [key: string]: {
-                /** @description Time the health indicator took to respond, in ms */
-                responseTime?: number;
-                /** @enum {string} */
-                status: 'up' | 'degraded' | 'down';
-              } & {
-                [key: string]: unknown;
-              };
-            };
-            /**
-             * @example {
-             *       "redis": {
-             *         "status": "down",
-             *         "message": "Could not connect",
-             *         "responseTime": 3005
-             *       }
-             *     }
-             */
-            error?: {
-              [key: string]: {
-                /** @description Time the health indicator took to respond, in ms */
-                responseTime?: number;
-                /** @enum {string} */
-                status: 'up' | 'degraded' | 'down';
-              } & {
-                [key: string]: unknown;
-              };
-            } | null;
-            /**
-             * @example {
-             *       "database": {
-             *         "status": "up",
-             *         "responseTime": 12
-             *       }
-             *     }
-             */
-            info?: {
-              [key: string]: {
-                /** @description Time the health indicator took to respond, in ms */
-                responseTime?: number;
-                /** @enum {string} */
-                status: 'up' | 'degraded' | 'down';
-              } & {
-                [key: string]: unknown;
-              };
-            } | null;
-            /**
-             * @example error
-             * @enum {string}
-             */
-            status?: 'error' | 'shutting_down';
-          };
-        };
+        content?: never;
       };
     };
   };
@@ -1461,7 +1325,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -1487,6 +1353,8 @@ export interface operations {
            *       "title": "Service Unavailable",
            *       "status": 503,
            *       "detail": "A service this request needs is unavailable. Try again shortly.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "SERVICE.UNAVAILABLE"
            *     }
            */
@@ -1538,6 +1406,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -1562,6 +1432,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -1585,7 +1457,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -1638,6 +1512,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -1670,6 +1546,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -1694,6 +1572,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -1717,7 +1597,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -1766,6 +1648,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -1798,6 +1682,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -1822,6 +1708,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -1846,6 +1734,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -1869,7 +1759,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -1931,6 +1823,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -1961,6 +1855,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -1993,6 +1889,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -2022,7 +1920,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -2085,6 +1985,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -2123,6 +2025,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -2152,7 +2056,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -2219,6 +2125,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -2257,6 +2165,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -2287,6 +2197,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -2319,6 +2231,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -2348,7 +2262,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -2399,6 +2315,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -2428,7 +2346,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -2493,6 +2413,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -2531,6 +2453,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -2561,6 +2485,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -2593,6 +2519,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -2622,7 +2550,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -2673,6 +2603,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -2697,6 +2629,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -2720,7 +2654,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -2783,6 +2719,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -2821,6 +2759,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -2851,6 +2791,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -2883,6 +2825,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -2912,7 +2856,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -2977,6 +2923,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -3015,6 +2963,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -3045,6 +2995,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -3077,6 +3029,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -3106,7 +3060,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -3171,6 +3127,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -3209,6 +3167,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -3239,6 +3199,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -3271,6 +3233,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -3300,7 +3264,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -3364,6 +3330,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -3396,6 +3364,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -3425,7 +3395,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -3457,6 +3429,8 @@ export interface operations {
            *       "title": "Service Unavailable",
            *       "status": 503,
            *       "detail": "A service this request needs is unavailable. Try again shortly.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "SERVICE.UNAVAILABLE"
            *     }
            */
@@ -3531,6 +3505,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -3561,6 +3537,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -3591,6 +3569,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -3621,6 +3601,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -3653,6 +3635,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -3682,7 +3666,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -3714,6 +3700,8 @@ export interface operations {
            *       "title": "Service Unavailable",
            *       "status": 503,
            *       "detail": "A service this request needs is unavailable. Try again shortly.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "SERVICE.UNAVAILABLE"
            *     }
            */
@@ -3765,6 +3753,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -3797,6 +3787,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -3820,7 +3812,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -3884,6 +3878,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -3922,6 +3918,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -3951,7 +3949,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -4014,6 +4014,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -4052,6 +4054,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -4081,7 +4085,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -4146,6 +4152,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -4184,6 +4192,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -4216,6 +4226,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -4245,7 +4257,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -4310,6 +4324,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -4346,6 +4362,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -4376,6 +4394,8 @@ export interface operations {
            *       "title": "Payload Too Large",
            *       "status": 413,
            *       "detail": "The upload is larger than 104857600 bytes.",
+           *       "instance": "/v1/items/imports",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "UPLOAD.TOO_LARGE"
            *     }
            */
@@ -4406,6 +4426,8 @@ export interface operations {
            *       "title": "Unsupported Media Type",
            *       "status": 415,
            *       "detail": "Send the body as text/csv or application/x-ndjson.",
+           *       "instance": "/v1/items/imports",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.UNSUPPORTED_MEDIA_TYPE"
            *     }
            */
@@ -4438,6 +4460,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -4467,7 +4491,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -4518,6 +4544,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -4542,6 +4570,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -4565,7 +4595,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -4614,6 +4646,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -4638,6 +4672,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -4661,7 +4697,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -4710,6 +4748,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -4742,6 +4782,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -4766,6 +4808,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -4790,6 +4834,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -4813,7 +4859,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -4864,6 +4912,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -4887,7 +4937,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -4948,6 +5000,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -4980,6 +5034,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -5004,6 +5060,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -5027,7 +5085,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -5096,6 +5156,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -5128,6 +5190,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -5151,7 +5215,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -5210,6 +5276,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -5239,7 +5307,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -5314,6 +5384,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -5352,6 +5424,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -5382,6 +5456,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -5412,6 +5488,8 @@ export interface operations {
            *       "title": "Unprocessable Entity",
            *       "status": 422,
            *       "detail": "This Idempotency-Key was already used with a different request.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "IDEMPOTENCY.KEY_REUSED"
            *     }
            */
@@ -5444,6 +5522,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -5477,7 +5557,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -5548,6 +5630,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -5578,6 +5662,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -5601,7 +5687,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -5665,6 +5753,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -5703,6 +5793,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -5733,6 +5825,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -5763,6 +5857,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -5793,6 +5889,8 @@ export interface operations {
            *       "title": "Precondition Failed",
            *       "status": 412,
            *       "detail": "The resource has changed since it was read (If-Match does not match its ETag). Read it again and retry.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.PRECONDITION_FAILED"
            *     }
            */
@@ -5825,6 +5923,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -5858,7 +5958,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -5931,6 +6033,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -5969,6 +6073,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -5999,6 +6105,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -6029,6 +6137,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -6059,6 +6169,8 @@ export interface operations {
            *       "title": "Precondition Failed",
            *       "status": 412,
            *       "detail": "The resource has changed since it was read (If-Match does not match its ETag). Read it again and retry.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.PRECONDITION_FAILED"
            *     }
            */
@@ -6091,6 +6203,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -6124,7 +6238,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -6190,6 +6306,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -6228,6 +6346,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -6258,6 +6378,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -6290,6 +6412,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -6323,7 +6447,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -6392,6 +6518,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -6430,6 +6558,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -6460,6 +6590,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -6490,6 +6622,8 @@ export interface operations {
            *       "title": "Payload Too Large",
            *       "status": 413,
            *       "detail": "The upload is larger than 104857600 bytes.",
+           *       "instance": "/v1/items/imports",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "UPLOAD.TOO_LARGE"
            *     }
            */
@@ -6520,6 +6654,8 @@ export interface operations {
            *       "title": "Unsupported Media Type",
            *       "status": 415,
            *       "detail": "Send the body as text/csv or application/x-ndjson.",
+           *       "instance": "/v1/items/imports",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.UNSUPPORTED_MEDIA_TYPE"
            *     }
            */
@@ -6552,6 +6688,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -6585,7 +6723,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -6651,6 +6791,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -6689,6 +6831,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -6719,6 +6863,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -6751,6 +6897,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -6784,7 +6932,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -6847,6 +6997,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -6885,6 +7037,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -6915,6 +7069,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -6945,6 +7101,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -6977,6 +7135,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -7010,7 +7170,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -7074,6 +7236,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -7112,6 +7276,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -7142,6 +7308,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -7172,6 +7340,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -7202,6 +7372,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -7234,6 +7406,8 @@ export interface operations {
            *       "title": "Too Many Requests",
            *       "status": 429,
            *       "detail": "Too many requests. Try again later.",
+           *       "instance": "/v1/auth/login",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.RATE_LIMITED"
            *     }
            */
@@ -7267,7 +7441,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -7320,6 +7496,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -7352,6 +7530,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -7376,6 +7556,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -7399,7 +7581,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -7450,6 +7634,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -7482,6 +7668,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -7506,6 +7694,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -7530,6 +7720,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -7553,7 +7745,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -7602,6 +7796,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -7634,6 +7830,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -7658,6 +7856,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -7682,6 +7882,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -7706,6 +7908,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -7729,7 +7933,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -7784,6 +7990,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -7816,6 +8024,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -7840,6 +8050,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -7864,6 +8076,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -7888,6 +8102,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -7911,7 +8127,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -7960,6 +8178,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -7992,6 +8212,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -8016,6 +8238,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -8040,6 +8264,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -8063,7 +8289,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -8114,6 +8342,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -8137,7 +8367,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -8190,6 +8422,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -8222,6 +8456,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -8245,7 +8481,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -8296,6 +8534,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -8320,6 +8560,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -8343,7 +8585,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -8396,6 +8640,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -8428,6 +8674,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -8452,6 +8700,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -8476,6 +8726,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -8499,7 +8751,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -8550,6 +8804,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -8582,6 +8838,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -8606,6 +8864,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -8630,6 +8890,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -8653,7 +8915,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -8702,6 +8966,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -8734,6 +9000,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -8758,6 +9026,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -8782,6 +9052,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -8805,7 +9077,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -8860,6 +9134,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -8892,6 +9168,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -8916,6 +9194,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -8940,6 +9220,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -8963,7 +9245,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -9019,6 +9303,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -9051,6 +9337,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -9075,6 +9363,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -9099,6 +9389,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -9122,7 +9414,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -9174,6 +9468,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -9206,6 +9502,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -9230,6 +9528,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -9254,6 +9554,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -9278,6 +9580,8 @@ export interface operations {
            *       "title": "Conflict",
            *       "status": 409,
            *       "detail": "An account with this email already exists.",
+           *       "instance": "/v1/auth/register",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "USER.EMAIL_TAKEN"
            *     }
            */
@@ -9301,7 +9605,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -9352,6 +9658,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -9384,6 +9692,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -9408,6 +9718,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -9432,6 +9744,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -9455,7 +9769,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];
@@ -9506,6 +9822,8 @@ export interface operations {
            *       "title": "Bad Request",
            *       "status": 400,
            *       "detail": "The request is not valid.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "REQUEST.VALIDATION_FAILED",
            *       "errors": [
            *         {
@@ -9538,6 +9856,8 @@ export interface operations {
            *       "title": "Unauthorized",
            *       "status": 401,
            *       "detail": "A valid bearer access token is required.",
+           *       "instance": "/v1/users/me",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.INVALID_ACCESS_TOKEN"
            *     }
            */
@@ -9562,6 +9882,8 @@ export interface operations {
            *       "title": "Forbidden",
            *       "status": 403,
            *       "detail": "Your roles do not allow this.",
+           *       "instance": "/v1/users",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "AUTH.FORBIDDEN"
            *     }
            */
@@ -9586,6 +9908,8 @@ export interface operations {
            *       "title": "Not Found",
            *       "status": 404,
            *       "detail": "No such item.",
+           *       "instance": "/v1/items/0190f5e2-7c1a-7d3e-9a4b-5c6d7e8f9a0b",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11",
            *       "code": "ITEM.NOT_FOUND"
            *     }
            */
@@ -9609,7 +9933,9 @@ export interface operations {
            *       "type": "about:blank",
            *       "title": "Internal Server Error",
            *       "status": 500,
-           *       "detail": "An unexpected error occurred. Quote the request id when reporting it."
+           *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
+           *       "instance": "/v1/items",
+           *       "requestId": "9b2f6c1e-6d0f-4e53-a3f4-1f0f5f3c2a11"
            *     }
            */
           'application/problem+json': components['schemas']['ProblemDto'];

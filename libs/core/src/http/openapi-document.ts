@@ -2,7 +2,7 @@ import { VersioningType, type INestApplication, type Type } from '@nestjs/common
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { API_KEY_SECURITY } from '../auth/auth.decorators';
+import { API_KEY_SECURITY, PUBLIC_OPERATION_EXTENSION } from '../auth/auth.decorators';
 import { documentResponseHeaders } from './api-problems.decorator';
 
 /** Routes are versioned in the URI (`/v1/...`); the document and the server must agree. */
@@ -51,7 +51,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: fallbackOperationId,
   });
-  return sortedDocument(documentResponseHeaders(document));
+  return sortedDocument(documentSecurity(documentResponseHeaders(document)));
 }
 
 /**
@@ -67,6 +67,30 @@ export async function createPreviewApp(rootModule: Type): Promise<NestFastifyApp
   });
   useUriVersioning(app);
   return app;
+}
+
+/**
+ * Every operation states who may call it: the schemes it names, or none (`security: []`) when
+ * it is `@Public()`. One that does neither would be guarded by the JWT guard while the document
+ * says nothing: that is a missing `@ApiBearerAuth()`, refused here rather than published.
+ */
+function documentSecurity(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const operation = item[method];
+      if (!operation) continue;
+      const record = operation as unknown as Record<string, unknown>;
+      const isPublic = record[PUBLIC_OPERATION_EXTENSION] === true;
+      delete record[PUBLIC_OPERATION_EXTENSION];
+      if (isPublic) operation.security = [];
+      else if (!operation.security?.length) {
+        throw new Error(
+          `${method.toUpperCase()} ${path} is neither @Public() nor documents its security (@ApiBearerAuth())`,
+        );
+      }
+    }
+  }
+  return document;
 }
 
 /**

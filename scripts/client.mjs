@@ -28,7 +28,14 @@ async function generate() {
   const { createOpenApiDocument } = require(join(root, 'dist/apps/api/src/openapi.js'));
   const document = await createOpenApiDocument();
   const { default: openapiTS, astToString, COMMENT_HEADER } = await import('openapi-typescript');
-  const types = astToString(await openapiTS(document, { alphabetize: true, silent: true }));
+  const types = astToString(
+    await openapiTS(document, {
+      alphabetize: true,
+      silent: true,
+      // A property with a default may be left out of a request body (CreateItemDto.description).
+      defaultNonNullable: false,
+    }),
+  );
   const prettier = await import('prettier');
   const options = await prettier.resolveConfig(join(root, SCHEMA));
   return {

@@ -862,7 +862,7 @@ export interface components {
     };
     CreateItemDto: {
       /** @default  */
-      description: string;
+      description?: string;
       /** @example Walnut desk */
       name: string;
       /** @example 249.90 */
@@ -5114,6 +5114,8 @@ export interface operations {
        *     Watch it with `curl -N <url>/v1/events/stream -H "authorization: Bearer $TOKEN"` or a browser `EventSource` (with `?ticket=`).
        *
        *     Server-sent events (text/event-stream): first `retry: 2000`, then one message per event (`id:` its stream `position`, `event:` its type, `data:` the event as JSON), and a `: heartbeat` comment on an idle stream.
+       *
+       *     Event types (the `event:` field): `item.created`, `item.updated`, `item.deleted`, `item.imported`, `job.progress`, `user.registered`, `user.updated`, `user.access_changed`, `user.deleted`, and the `auth.*` and `webhook.*` audit events. Admins see every event; others item events, their own account’s, their jobs’ and their webhooks’. `data` is an `EventDto`.
        */
       200: {
         headers: {

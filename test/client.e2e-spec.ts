@@ -45,12 +45,13 @@ describe('Typed client (@keel/client)', () => {
     );
     expect(refreshed.refreshToken).not.toBe(signedIn.refreshToken);
     accessToken = refreshed.accessToken;
-    // The spent refresh token is refused, as a typed problem.
-    const reused = await api.POST('/v1/auth/refresh', {
-      body: { refreshToken: signedIn.refreshToken },
+    // A refusal is a typed problem, not an exception.
+    const refused = await api.POST('/v1/auth/login', {
+      body: { email: input.email, password: 'not-the-password' },
     });
-    expect(reused.response.status).toBe(401);
-    expect(reused.error).toMatchObject({ status: 401, code: expect.any(String) });
+    expect(refused.response.status).toBe(401);
+    expect(refused.error).toMatchObject({ status: 401, code: expect.any(String) });
+    expect(ok(await api.GET('/v1/users/me')).id).toBe(user.id);
 
     const created = await api.POST('/v1/items', {
       body: { name: 'Walnut desk', price: '249.90' },

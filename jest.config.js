@@ -4,6 +4,8 @@
  */
 const moduleNameMapper = {
   '^@keel/testing$': '<rootDir>/test/support/index.ts',
+  // The typed client from its source, as the typecheck sees it (packages/client).
+  '^@keel/client$': '<rootDir>/packages/client/src/index.ts',
   '^@keel/(.*)$': '<rootDir>/libs/$1/src/index.ts',
 };
 // Type errors are the typecheck step's job; tests only transpile, which is much faster.

@@ -1,4 +1,6 @@
 import { startTestApp, type TestApp } from '@keel/testing';
+import { load } from 'js-yaml';
+import { createOpenApiDocument } from '../apps/api/src/openapi';
 
 interface Header {
   description?: string;
@@ -10,6 +12,8 @@ interface Response {
   content?: Record<string, { example?: unknown; schema?: unknown }>;
 }
 interface Operation {
+  operationId?: string;
+  security?: unknown[];
   parameters?: Array<{ name: string; in: string }>;
   responses: Record<string, Response>;
   [extension: string]: unknown;
@@ -152,5 +156,44 @@ describe('OpenAPI document', () => {
     expect(documented).toContain('position');
     expect(Object.keys(event).sort()).toEqual(documented.sort());
     expect(example).toMatch(/^: heartbeat$/m);
+  });
+
+  it('names every operation with a unique camelCase id, fit for a method name', () => {
+    const ids = operations.map(([name, operation]) => ({ name, id: operation.operationId }));
+    for (const { name, id } of ids) {
+      expect({ name, id }).toEqual({ name, id: expect.stringMatching(/^[a-z][a-zA-Z0-9]*$/) });
+    }
+    expect(new Set(ids.map((o) => o.id)).size).toBe(ids.length);
+    expect(op('post', '/v1/items').operationId).toBe('createItem');
+    expect(op('get', '/v1/items').operationId).toBe('listItems');
+    expect(op('post', '/v1/auth/login').operationId).toBe('login');
+  });
+
+  it('says who may call each operation: a scheme, or security: [] when it is public', () => {
+    for (const [name, operation] of operations) {
+      expect({ name, security: Array.isArray(operation.security) }).toEqual({
+        name,
+        security: true,
+      });
+    }
+    expect(op('post', '/v1/auth/login').security).toEqual([]);
+    expect(op('post', '/v1/items').security).not.toEqual([]);
+  });
+
+  it('lists the event types the stream sends', () => {
+    const description = op('get', '/v1/events/stream').responses['200']?.description ?? '';
+    for (const type of ['item.created', 'item.updated', 'item.deleted', 'job.progress']) {
+      expect(description).toContain(`\`${type}\``);
+    }
+  });
+
+  it('serves the same document as YAML at /docs-yaml', async () => {
+    const res = await t.http.get('/docs-yaml').expect(200);
+    expect(res.headers['content-type']).toMatch(/yaml/);
+    expect(load(res.text)).toEqual(doc);
+  });
+
+  it('is the document built without a database or a port (npm run openapi, the typed client)', async () => {
+    expect(JSON.parse(JSON.stringify(await createOpenApiDocument()))).toEqual(doc);
   });
 });

@@ -27,6 +27,7 @@ export class ApiKeysController {
 
   @Post()
   @ApiOperation({
+    operationId: 'createApiKey',
     summary: 'Create an API key for service-to-service calls',
     description:
       'The key acts as you, limited to its scopes (`items:read`: export; `items:write`: create, change, delete, import). Send it as `Authorization: Bearer keel_…`. The key is in this response only.',
@@ -38,7 +39,10 @@ export class ApiKeysController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Your API keys that are not revoked (never the key itself)' })
+  @ApiOperation({
+    operationId: 'listApiKeys',
+    summary: 'Your API keys that are not revoked (never the key itself)',
+  })
   @ApiOkResponse({ type: ApiKeyListDto })
   list(@CurrentUser() user: AuthUser): Promise<ApiKeyListDto> {
     return this.queries.execute(new ListApiKeysQuery(user.id));
@@ -46,7 +50,10 @@ export class ApiKeysController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke one of your API keys: refused from the next request on' })
+  @ApiOperation({
+    operationId: 'revokeApiKey',
+    summary: 'Revoke one of your API keys: refused from the next request on',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 404)
   revoke(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<void> {

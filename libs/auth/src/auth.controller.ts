@@ -48,7 +48,7 @@ export class AuthController {
   @Public()
   @Post('register')
   @UseGuards(AuthRateLimitGuard)
-  @ApiOperation({ summary: 'Create an account' })
+  @ApiOperation({ operationId: 'register', summary: 'Create an account' })
   @ApiCreatedResponse({ type: UserResponseDto })
   @ApiProblems(400, 409, 413, 415, 429)
   register(@Body() dto: RegisterDto): Promise<UserResponseDto> {
@@ -59,7 +59,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @UseGuards(AuthRateLimitGuard)
-  @ApiOperation({ summary: 'Exchange email and password for tokens' })
+  @ApiOperation({ operationId: 'login', summary: 'Exchange email and password for tokens' })
   @ApiOkResponse({
     description: 'Tokens; with two-factor authentication on, a challenge for /v1/auth/mfa/verify.',
     schema: {
@@ -78,7 +78,10 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @UseGuards(AuthRateLimitGuard)
-  @ApiOperation({ summary: 'Exchange a refresh token for new tokens (the old one stops working)' })
+  @ApiOperation({
+    operationId: 'refresh',
+    summary: 'Exchange a refresh token for new tokens (the old one stops working)',
+  })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, 401, 429)
   refresh(@Body() dto: RefreshTokenDto, @Client() client: ClientInfo): Promise<TokenResponseDto> {
@@ -88,7 +91,7 @@ export class AuthController {
   @Public()
   @Post('logout')
   @HttpCode(204)
-  @ApiOperation({ summary: 'End the session a refresh token belongs to' })
+  @ApiOperation({ operationId: 'logout', summary: 'End the session a refresh token belongs to' })
   @ApiNoContentResponse()
   @ApiProblems(400)
   logout(@Body() dto: RefreshTokenDto): Promise<void> {
@@ -98,7 +101,10 @@ export class AuthController {
   @Post('password')
   @HttpCode(204)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Change your password; ends all your sessions' })
+  @ApiOperation({
+    operationId: 'changePassword',
+    summary: 'Change your password; ends all your sessions',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 401)
   changePassword(@CurrentUser() user: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
@@ -107,7 +113,10 @@ export class AuthController {
 
   @Post('tickets')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'A one-minute ticket for opening the event stream from a browser' })
+  @ApiOperation({
+    operationId: 'issueStreamTicket',
+    summary: 'A one-minute ticket for opening the event stream from a browser',
+  })
   @ApiCreatedResponse({ type: StreamTicketDto })
   @ApiProblems(401)
   issueTicket(@CurrentUser() user: AuthUser): Promise<StreamTicketDto> {
@@ -118,7 +127,10 @@ export class AuthController {
   @Post('email/verify')
   @HttpCode(204)
   @UseGuards(AuthRateLimitGuard)
-  @ApiOperation({ summary: 'Confirm your email address with the token from the mailed link' })
+  @ApiOperation({
+    operationId: 'verifyEmail',
+    summary: 'Confirm your email address with the token from the mailed link',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 429)
   verifyEmail(@Body() dto: MailTokenDto): Promise<void> {
@@ -129,7 +141,10 @@ export class AuthController {
   @HttpCode(202)
   @UseGuards(AuthRateLimitGuard)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Mail yourself a new verification link' })
+  @ApiOperation({
+    operationId: 'resendVerificationEmail',
+    summary: 'Mail yourself a new verification link',
+  })
   @ApiAcceptedResponse({ description: 'The mail is on its way.' })
   @ApiProblems(401, 409, 429)
   resendVerification(@CurrentUser() user: AuthUser): Promise<void> {
@@ -141,6 +156,7 @@ export class AuthController {
   @HttpCode(202)
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({
+    operationId: 'forgotPassword',
     summary: 'Mail a password reset link',
     description:
       'Answers the same whether or not an account has this address; the link works once, for 30 minutes.',
@@ -155,7 +171,10 @@ export class AuthController {
   @Post('password/reset')
   @HttpCode(204)
   @UseGuards(AuthRateLimitGuard)
-  @ApiOperation({ summary: 'Set a new password with the mailed token; ends all sessions' })
+  @ApiOperation({
+    operationId: 'resetPassword',
+    summary: 'Set a new password with the mailed token; ends all sessions',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 429)
   resetPassword(@Body() dto: ResetPasswordDto): Promise<void> {

@@ -25,7 +25,10 @@ export class SessionsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Your sessions (one per sign-in), the current one marked' })
+  @ApiOperation({
+    operationId: 'listSessions',
+    summary: 'Your sessions (one per sign-in), the current one marked',
+  })
   @ApiOkResponse({ type: SessionListDto })
   list(@CurrentUser() user: AuthUser): Promise<SessionListDto> {
     return this.queries.execute(new ListSessionsQuery(user.id, user.sessionId));
@@ -33,7 +36,10 @@ export class SessionsController {
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'End all your sessions but the current one' })
+  @ApiOperation({
+    operationId: 'endOtherSessions',
+    summary: 'End all your sessions but the current one',
+  })
   @ApiNoContentResponse()
   endOthers(@CurrentUser() user: AuthUser): Promise<void> {
     return this.commands.execute(new EndOtherSessionsCommand(user.id, user.sessionId));
@@ -41,7 +47,10 @@ export class SessionsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'End one of your sessions: its refresh token stops working' })
+  @ApiOperation({
+    operationId: 'endSession',
+    summary: 'End one of your sessions: its refresh token stops working',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 404)
   endOne(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<void> {
@@ -59,7 +68,7 @@ export class UserSessionsController {
   @Delete(':id/sessions')
   @Roles('admin')
   @HttpCode(204)
-  @ApiOperation({ summary: 'End all of a user’s sessions (admin)' })
+  @ApiOperation({ operationId: 'endUserSessions', summary: 'End all of a user’s sessions (admin)' })
   @ApiNoContentResponse()
   @ApiProblems(400, 403, 404)
   endAll(@CurrentUser() actor: AuthUser, @Param('id', uuidParam()) id: string): Promise<void> {

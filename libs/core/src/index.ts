@@ -6,6 +6,7 @@ export * from './errors/problem';
 export * from './errors/problem-details.filter';
 export * from './errors/database-unavailable';
 export * from './http/create-http-app';
+export * from './http/openapi-document';
 export * from './http/api-problems.decorator';
 export * from './http/request-id';
 export * from './logging/logging.module';

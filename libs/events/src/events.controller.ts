@@ -23,6 +23,19 @@ import { EventPageDto, ListEventsQueryDto } from './dto/event.dto';
 import { ListEventsQuery } from './queries/list-events/list-events.query';
 import { EventStreamHub } from './stream/event-stream.hub';
 
+/** The event types a client usually handles; the `auth.*` audit events and `webhook.*` arrive too (see the hub's visibleTo). */
+const STREAM_EVENT_TYPES = [
+  'item.created',
+  'item.updated',
+  'item.deleted',
+  'item.imported',
+  'job.progress',
+  'user.registered',
+  'user.updated',
+  'user.access_changed',
+  'user.deleted',
+] as const;
+
 @ApiTags('events')
 @ApiBearerAuth()
 @ApiProblems(401)
@@ -35,7 +48,10 @@ export class EventsController {
 
   @Get()
   @Roles('admin')
-  @ApiOperation({ summary: 'The audit log (admin): who did what, when, in which request' })
+  @ApiOperation({
+    operationId: 'listEvents',
+    summary: 'The audit log (admin): who did what, when, in which request',
+  })
   @ApiOkResponse({ type: EventPageDto })
   @ApiProblems(400, 403)
   list(@Query() query: ListEventsQueryDto): Promise<EventPageDto> {
@@ -45,6 +61,7 @@ export class EventsController {
   @Get('stream')
   @AllowStreamTicket()
   @ApiOperation({
+    operationId: 'streamEvents',
     summary: 'Server-sent events as they happen',
     description:
       'Each message has `id` (resume with `Last-Event-ID`), `event` (the type) and `data` (the event). Browsers’ EventSource cannot send headers: get a ticket from `POST /v1/auth/tickets` and pass `?ticket=`. Admins see every event, others item events and their own account’s.',
@@ -55,6 +72,7 @@ export class EventsController {
       'A stream that stays open: Swagger UI cannot show it ("Execute" waits for an end that never comes).',
       'Watch it with `curl -N <url>/v1/events/stream -H "authorization: Bearer $TOKEN"` or a browser `EventSource` (with `?ticket=`).',
       'Server-sent events (text/event-stream): first `retry: 2000`, then one message per event (`id:` its stream `position`, `event:` its type, `data:` the event as JSON), and a `: heartbeat` comment on an idle stream.',
+      `Event types (the \`event:\` field): ${STREAM_EVENT_TYPES.map((t) => `\`${t}\``).join(', ')}, and the \`auth.*\` and \`webhook.*\` audit events. Admins see every event; others item events, their own account’s, their jobs’ and their webhooks’. \`data\` is an \`EventDto\`.`,
     ].join('\n\n'),
     content: {
       'text/event-stream': {

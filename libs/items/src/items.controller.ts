@@ -90,7 +90,7 @@ export class ItemsController {
   @Get()
   @Public()
   @CachedResponse(() => ITEMS_LIST_TAG)
-  @ApiOperation({ summary: 'List items, a page at a time' })
+  @ApiOperation({ operationId: 'listItems', summary: 'List items, a page at a time' })
   @ApiOkResponse({ type: ItemPageDto })
   @ApiProblems(400)
   list(@Query() query: ListItemsQueryDto): Promise<ItemPageDto> {
@@ -108,6 +108,7 @@ export class ItemsController {
   @ApiBearerAuth()
   @AllowApiKey('items:read')
   @ApiOperation({
+    operationId: 'exportItems',
     summary: 'Download every matching item as CSV or NDJSON',
     description:
       'Same `sort` and `q` as the list. Streamed in batches: memory stays flat whatever the size, and a client that disconnects stops the reads.',
@@ -125,6 +126,7 @@ export class ItemsController {
   @ApiBearerAuth()
   @AllowApiKey('items:write')
   @ApiOperation({
+    operationId: 'importItems',
     summary: 'Import items from a CSV or NDJSON file, as a background job',
     description: [
       'CSV needs a header row with `name` and `price` (and optionally `description`); NDJSON is one JSON object per line.',
@@ -165,7 +167,7 @@ export class ItemsController {
   @Get(':id')
   @Public()
   @CachedResponse((params) => itemTag(params.id ?? ''))
-  @ApiOperation({ summary: 'Read an item' })
+  @ApiOperation({ operationId: 'getItem', summary: 'Read an item' })
   @ApiOkResponse({ type: ItemResponseDto, description: 'With `ETag`' })
   @ApiNotModifiedResponse({ description: '`If-None-Match` holds the current ETag' })
   @etag([200, 304])
@@ -177,7 +179,7 @@ export class ItemsController {
   @Post()
   @ApiBearerAuth()
   @AllowApiKey('items:write')
-  @ApiOperation({ summary: 'Create an item owned by you' })
+  @ApiOperation({ operationId: 'createItem', summary: 'Create an item owned by you' })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
@@ -215,7 +217,7 @@ export class ItemsController {
   @ApiBearerAuth()
   @AllowApiKey('items:write')
   @ifMatchHeader
-  @ApiOperation({ summary: 'Change an item (owner or admin)' })
+  @ApiOperation({ operationId: 'updateItem', summary: 'Change an item (owner or admin)' })
   @ApiOkResponse({ type: ItemResponseDto, description: 'With `ETag`' })
   @etag()
   @ApiProblems(400, 401, 404, 412)
@@ -233,7 +235,7 @@ export class ItemsController {
   @ApiBearerAuth()
   @AllowApiKey('items:write')
   @ifMatchHeader
-  @ApiOperation({ summary: 'Delete an item (owner or admin)' })
+  @ApiOperation({ operationId: 'deleteItem', summary: 'Delete an item (owner or admin)' })
   @ApiNoContentResponse()
   @ApiProblems(400, 401, 404, 412)
   remove(

@@ -21,7 +21,10 @@ export class JobsController {
 
   @Get()
   @AllowApiKey('items:write')
-  @ApiOperation({ summary: 'Your jobs, newest first (admins see every job)' })
+  @ApiOperation({
+    operationId: 'listJobs',
+    summary: 'Your jobs, newest first (admins see every job)',
+  })
   @ApiOkResponse({ type: JobPageDto })
   @ApiProblems(400)
   list(@CurrentUser() user: AuthUser, @Query() query: ListJobsQueryDto): Promise<JobPageDto> {
@@ -31,6 +34,7 @@ export class JobsController {
   @Get(':id')
   @AllowApiKey('items:write')
   @ApiOperation({
+    operationId: 'getJob',
     summary: 'A job: state, progress, counts and the first row errors',
     description: 'Live updates: `job.*` events on `GET /v1/events/stream`.',
   })
@@ -46,6 +50,7 @@ export class JobsController {
   @Delete(':id')
   @AllowApiKey('items:write')
   @ApiOperation({
+    operationId: 'cancelJob',
     summary: 'Cancel a job that has not finished',
     description: 'A running import stops before its next batch; rows already stored stay.',
   })

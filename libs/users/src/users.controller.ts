@@ -33,14 +33,14 @@ export class UsersController {
   ) {}
 
   @Get('me')
-  @ApiOperation({ summary: 'The signed-in user' })
+  @ApiOperation({ operationId: 'getMe', summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserResponseDto })
   me(@CurrentUser() user: AuthUser): Promise<UserResponseDto> {
     return this.queries.execute(new GetUserQuery(user.id));
   }
 
   @Patch('me')
-  @ApiOperation({ summary: 'Change your own profile' })
+  @ApiOperation({ operationId: 'updateMe', summary: 'Change your own profile' })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiProblems(400)
   updateMe(@CurrentUser() user: AuthUser, @Body() dto: UpdateProfileDto): Promise<UserResponseDto> {
@@ -51,7 +51,7 @@ export class UsersController {
 
   @Get()
   @Roles('admin')
-  @ApiOperation({ summary: 'List users (admin)' })
+  @ApiOperation({ operationId: 'listUsers', summary: 'List users (admin)' })
   @ApiOkResponse({ type: UserPageDto })
   @ApiProblems(400, 403)
   list(@Query() query: PageQueryDto): Promise<UserPageDto> {
@@ -60,7 +60,7 @@ export class UsersController {
 
   @Get(':id')
   @Roles('admin')
-  @ApiOperation({ summary: 'Read a user (admin)' })
+  @ApiOperation({ operationId: 'getUser', summary: 'Read a user (admin)' })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiProblems(400, 403, 404)
   get(@Param('id', uuidParam()) id: string): Promise<UserResponseDto> {
@@ -69,7 +69,10 @@ export class UsersController {
 
   @Patch(':id')
   @Roles('admin')
-  @ApiOperation({ summary: 'Change a user’s name, roles or disabled flag (admin)' })
+  @ApiOperation({
+    operationId: 'updateUser',
+    summary: 'Change a user’s name, roles or disabled flag (admin)',
+  })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiProblems(400, 403, 404, 409)
   update(
@@ -83,7 +86,7 @@ export class UsersController {
   @Delete(':id')
   @Roles('admin')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a user (admin)' })
+  @ApiOperation({ operationId: 'deleteUser', summary: 'Delete a user (admin)' })
   @ApiNoContentResponse()
   @ApiProblems(400, 403, 404, 409)
   remove(@CurrentUser() actor: AuthUser, @Param('id', uuidParam()) id: string): Promise<void> {

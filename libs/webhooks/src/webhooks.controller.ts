@@ -47,6 +47,7 @@ export class WebhooksController {
 
   @Post()
   @ApiOperation({
+    operationId: 'createWebhook',
     summary: 'Subscribe a URL to event types',
     description:
       'Deliveries follow Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). The signing secret is in this response only. The URL must be https (http outside production), without credentials, and not a private address unless allowed (`WEBHOOK_ALLOW_HOSTS`).',
@@ -58,14 +59,17 @@ export class WebhooksController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Your webhooks (never their secrets)' })
+  @ApiOperation({ operationId: 'listWebhooks', summary: 'Your webhooks (never their secrets)' })
   @ApiOkResponse({ type: WebhookListDto })
   list(@CurrentUser() user: AuthUser): Promise<WebhookListDto> {
     return this.queries.execute(new ListWebhooksQuery(user.id));
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One of your webhooks, with its circuit state' })
+  @ApiOperation({
+    operationId: 'getWebhook',
+    summary: 'One of your webhooks, with its circuit state',
+  })
   @ApiOkResponse({ type: WebhookDto })
   @ApiProblems(400, 404)
   get(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<WebhookDto> {
@@ -74,6 +78,7 @@ export class WebhooksController {
 
   @Patch(':id')
   @ApiOperation({
+    operationId: 'updateWebhook',
     summary: 'Change a webhook’s URL, event types or description, or turn it off and on',
   })
   @ApiOkResponse({ type: WebhookDto })
@@ -88,7 +93,7 @@ export class WebhooksController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a webhook and its delivery log' })
+  @ApiOperation({ operationId: 'deleteWebhook', summary: 'Delete a webhook and its delivery log' })
   @ApiNoContentResponse()
   @ApiProblems(400, 404)
   remove(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<void> {
@@ -98,6 +103,7 @@ export class WebhooksController {
   @Post(':id/secret/rotate')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'rotateWebhookSecret',
     summary: 'Rotate the signing secret',
     description:
       'The new secret is in this response only. Until `previousSecretExpiresAt` every delivery carries two signatures, one per secret.',
@@ -112,7 +118,10 @@ export class WebhooksController {
   }
 
   @Get(':id/deliveries')
-  @ApiOperation({ summary: 'The webhook’s deliveries, newest first, each with its attempts' })
+  @ApiOperation({
+    operationId: 'listWebhookDeliveries',
+    summary: 'The webhook’s deliveries, newest first, each with its attempts',
+  })
   @ApiOkResponse({ type: DeliveryPageDto })
   @ApiProblems(400, 404)
   deliveries(
@@ -126,6 +135,7 @@ export class WebhooksController {
   @Post(':id/deliveries/:deliveryId/redeliver')
   @HttpCode(202)
   @ApiOperation({
+    operationId: 'redeliverWebhookDelivery',
     summary: 'Send a delivered or failed delivery again (same webhook-id)',
   })
   @ApiAcceptedResponse({ type: DeliveryDto })
@@ -140,7 +150,10 @@ export class WebhooksController {
 
   @Post(':id/ping')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Send a `webhook.ping` test event to this webhook' })
+  @ApiOperation({
+    operationId: 'pingWebhook',
+    summary: 'Send a `webhook.ping` test event to this webhook',
+  })
   @ApiAcceptedResponse({ type: DeliveryDto })
   @ApiProblems(400, 404)
   ping(@CurrentUser() user: AuthUser, @Param('id', uuidParam()) id: string): Promise<DeliveryDto> {

@@ -34,7 +34,10 @@ export class MfaController {
 
   @Post('totp')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Start TOTP enrolment: a new secret as an otpauth URI and QR code' })
+  @ApiOperation({
+    operationId: 'startTotpEnrolment',
+    summary: 'Start TOTP enrolment: a new secret as an otpauth URI and QR code',
+  })
   @ApiCreatedResponse({ type: TotpEnrolmentDto })
   @ApiProblems(401, 409)
   enrol(@CurrentUser() user: AuthUser): Promise<TotpEnrolmentDto> {
@@ -44,7 +47,10 @@ export class MfaController {
   @Post('totp/confirm')
   @HttpCode(200)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Turn TOTP on with a first code; answers ten recovery codes once' })
+  @ApiOperation({
+    operationId: 'confirmTotp',
+    summary: 'Turn TOTP on with a first code; answers ten recovery codes once',
+  })
   @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiProblems(400, 401, 409, 429)
   confirm(
@@ -58,7 +64,10 @@ export class MfaController {
   @Post('recovery-codes')
   @HttpCode(200)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Replace the recovery codes; needs a current code' })
+  @ApiOperation({
+    operationId: 'regenerateRecoveryCodes',
+    summary: 'Replace the recovery codes; needs a current code',
+  })
   @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiProblems(400, 401, 409, 429)
   regenerate(
@@ -72,7 +81,10 @@ export class MfaController {
   @Delete('totp')
   @HttpCode(204)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Turn TOTP off; needs the password and a current code' })
+  @ApiOperation({
+    operationId: 'disableTotp',
+    summary: 'Turn TOTP off; needs the password and a current code',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 401, 409, 429)
   disable(
@@ -87,7 +99,10 @@ export class MfaController {
   @Post('verify')
   @HttpCode(200)
   @UseGuards(AuthRateLimitGuard)
-  @ApiOperation({ summary: 'Finish a sign-in: the login challenge and a code for tokens' })
+  @ApiOperation({
+    operationId: 'verifyMfa',
+    summary: 'Finish a sign-in: the login challenge and a code for tokens',
+  })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, 401, 409, 429)
   verify(

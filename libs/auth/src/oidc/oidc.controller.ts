@@ -31,6 +31,7 @@ export class OidcController {
   @Redirect()
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({
+    operationId: 'startOidcLogin',
     summary: 'Start single sign-on: redirects the browser to the OpenID Connect provider',
     description:
       'Open in the browser (a navigation, not a fetch). The answer sets a cookie that the callback must receive from the same browser within 10 minutes. 404 when single sign-on is not configured.',
@@ -59,6 +60,7 @@ export class OidcController {
   @Get('callback')
   @UseGuards(AuthRateLimitGuard)
   @ApiOperation({
+    operationId: 'finishOidcLogin',
     summary: 'Finish single sign-on: the provider redirects here; answers tokens like login',
     description:
       'Checks the state (single use, from the browser that started), exchanges the code with the PKCE verifier and verifies the ID token (signature against the provider’s keys, issuer, audience, expiry, nonce). A first sign-in links the account with the same email, or creates one, only when the provider says the email is verified. With two-factor authentication on, answers a challenge for /v1/auth/mfa/verify.',

@@ -4,7 +4,7 @@ import {
   ExecutionContext,
   SetMetadata,
 } from '@nestjs/common';
-import { ApiBearerAuth } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension } from '@nestjs/swagger';
 import { ApiProblems } from '../http/api-problems.decorator';
 
 export const ROLES = ['user', 'admin'] as const;
@@ -42,8 +42,12 @@ export const AllowApiKey = (scope: ApiKeyScope) =>
 export const IS_PUBLIC_KEY = 'keel:public';
 export const ROLES_KEY = 'keel:roles';
 
+/** Marks a public operation; the OpenAPI document says `security: []` there (see openapi-document.ts). */
+export const PUBLIC_OPERATION_EXTENSION = 'x-keel-public';
+
 /** Opts a route out of the global JWT guard. */
-export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
+export const Public = () =>
+  applyDecorators(SetMetadata(IS_PUBLIC_KEY, true), ApiExtension(PUBLIC_OPERATION_EXTENSION, true));
 
 /** Restricts a route to callers holding any of these roles. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);

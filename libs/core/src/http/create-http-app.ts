@@ -1,17 +1,16 @@
-import { VersioningType, type Type } from '@nestjs/common';
+import { type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { API_KEY_SECURITY } from '../auth/auth.decorators';
 import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { createAccessLogger, createNestProcessLogger } from '../logging/logger-options';
 import { Metrics } from '../metrics/metrics';
 import { currentTraceIds } from '../tracing/trace-context';
-import { documentResponseHeaders } from './api-problems.decorator';
 import { clientErrorHandler, frameworkErrorHandler, missingHostError } from './early-errors';
 import { BodyTooComplexError, checkRequestText, exceededJsonLimit } from './input-limits';
+import { buildOpenApiDocument, useUriVersioning } from './openapi-document';
 import { runInRequestContext } from './request-context';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 import { RouteTable } from './route-table';
@@ -170,31 +169,13 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
       ],
     });
   }
-  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  useUriVersioning(app);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter(routes));
 
-  const config = new DocumentBuilder()
-    .setTitle('Keel API')
-    .setDescription(
-      'Errors are RFC 9457 application/problem+json. Sign in with /v1/auth/login and paste the accessToken into Authorize.',
-    )
-    .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .addBearerAuth(
-      {
-        type: 'http',
-        scheme: 'bearer',
-        bearerFormat: 'keel_…',
-        description:
-          'An API key from POST /v1/auth/api-keys: only on routes that name its scope (items:read, items:write).',
-      },
-      API_KEY_SECURITY,
-    )
-    .build();
-  const document = documentResponseHeaders(SwaggerModule.createDocument(app, config));
-  SwaggerModule.setup('docs', app, document, {
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
+    yamlDocumentUrl: 'docs-yaml',
     swaggerOptions: { persistAuthorization: true },
   });
   return app;

@@ -186,18 +186,31 @@ describe('npm run generate:feature', () => {
   it('builds', () => npm('build'), STEP_TIMEOUT);
   it('lints', () => npm('lint'), STEP_TIMEOUT);
   it('is formatted', () => npm('format:check'), STEP_TIMEOUT);
+  it(
+    'joins the typed client, and its routes pass the OpenAPI lint',
+    async () => {
+      await npm('client:generate');
+      const schema = readFileSync(join(copy, 'packages/client/src/schema.ts'), 'utf8');
+      expect(schema).toContain(`'/v1/${FEATURE}/{id}': {`);
+      await npm('openapi:lint');
+    },
+    STEP_TIMEOUT,
+  );
 
   it(
-    'passes its generated end-to-end test, and the schema test with its migration',
+    'passes its generated end-to-end test, the schema test with its migration and the OpenAPI test',
     async () => {
       const report = join(copy, 'jest-report.json');
       await mustSucceed(copy, process.execPath, [
         '--experimental-vm-modules',
         'node_modules/jest/bin/jest.js',
+        // A generated app that fails to start leaves its database running: end the run anyway.
+        '--forceExit',
         '--json',
         `--outputFile=${report}`,
         `test/${FEATURE}.e2e-spec.ts`,
         'test/schema.e2e-spec.ts',
+        'test/openapi.e2e-spec.ts',
       ]);
       const results = JSON.parse(readFileSync(report, 'utf8')) as {
         numFailedTests: number;
@@ -206,6 +219,7 @@ describe('npm run generate:feature', () => {
         testResults: Array<{ name: string; status: string }>;
       };
       expect(results.testResults.map((r) => [relative(copy, r.name), r.status]).sort()).toEqual([
+        ['test/openapi.e2e-spec.ts', 'passed'],
         [`test/${FEATURE}.e2e-spec.ts`, 'passed'],
         ['test/schema.e2e-spec.ts', 'passed'],
       ]);

@@ -9,6 +9,7 @@ import {
   MigrateUpCommand,
 } from './commands/migrate.command';
 import { SeedCommand } from './commands/seed.command';
+import { UsageExitCodes } from './exit-codes';
 import { UsersCommand, UsersCreateCommand, UsersDisableCommand } from './commands/users.command';
 
 /**
@@ -26,6 +27,7 @@ export class CliModule {
       module: CliModule,
       providers: [
         { provide: CliSettings, useValue: settings },
+        UsageExitCodes,
         MigrateCommand,
         MigrateUpCommand,
         MigrateDownCommand,

@@ -32,7 +32,8 @@ export class JobProgress {
       return;
     }
     const now = performance.now();
-    if (text === this.lastText || now - this.lastPlain < PLAIN_EVERY_MS) return;
+    const ended = job.state !== 'queued' && job.state !== 'running';
+    if (text === this.lastText || (!ended && now - this.lastPlain < PLAIN_EVERY_MS)) return;
     this.lastText = text;
     this.lastPlain = now;
     this.out.write(`${text}\n`);

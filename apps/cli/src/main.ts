@@ -2,14 +2,8 @@ import 'reflect-metadata';
 import { CommandFactory } from 'nest-commander';
 import { CliModule } from './cli.module';
 import { cliLogger } from './cli-logger';
-import { EXIT, reportFailure } from './cli-errors';
+import { reportFailure } from './cli-errors';
 import { CliSettings } from './cli-settings';
-
-/** What commander hands the error handler when it stops on the command line (help included). */
-interface CommanderExit {
-  exitCode: number;
-  code: string;
-}
 
 /**
  * `keel`: Keel's command line. `--verbose` anywhere on the line shows Keel's info and
@@ -23,11 +17,6 @@ async function main(): Promise<void> {
   await CommandFactory.run(CliModule.register(settings), {
     cliName: 'keel',
     logger: cliLogger(settings.verbose ? 'debug' : 'error'),
-    // commander has already printed the message (or the help) on stderr / stdout.
-    errorHandler: (error) => {
-      const { exitCode } = error as Error & CommanderExit;
-      process.exit(exitCode === 0 ? EXIT.ok : EXIT.usage);
-    },
     serviceErrorHandler: (error) => reportFailure(error, settings.verbose),
   });
 }

@@ -75,7 +75,10 @@ describe(`keel CLI (${profile.name} profile)`, () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: ADMIN.email, password }),
     });
-    return { status: response.status, body: (await response.json()) as { accessToken: string } };
+    return {
+      status: response.status,
+      body: (await response.json()) as { accessToken: string; refreshToken: string },
+    };
   }
 
   beforeAll(async () => {
@@ -110,7 +113,8 @@ describe(`keel CLI (${profile.name} profile)`, () => {
         [['frobnicate'], /unknown command 'frobnicate'/],
         [['migrate'], /migrate needs a command: up, down or status/],
         [['users', 'create', '--email', 'a@keel.test'], /required option '--password <password>'/],
-        [['export', '--format', 'xml'], /argument 'xml' is invalid.*csv, ndjson/],
+        [['export', '--format', 'xml'], /--format must be one of csv, ndjson \(got "xml"\)/],
+        [['import', 'items.csv', '--format', 'json'], /--format must be one of csv, ndjson/],
         [['seed', '--items', 'lots'], /--items must be a whole number from 1 to 10000/],
         [['import', 'items.txt'], /cannot tell the format of items.txt.*--format csv/],
         [
@@ -308,6 +312,12 @@ describe(`keel CLI (${profile.name} profile)`, () => {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(me.status).toBe(401);
+      const refresh = await fetch(`${api?.url}/v1/auth/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refreshToken: body.refreshToken }),
+      });
+      expect(refresh.status).toBe(401);
       expect((await keel(['users', 'disable', 'nobody@keel.test'])).stderr).toContain(
         'no user nobody@keel.test',
       );

@@ -34,3 +34,12 @@ export function reportFailure(error: unknown, verbose: boolean): void {
   process.stderr.write(`keel: ${message}${stack}\n`);
   process.exitCode = EXIT.failed;
 }
+
+/**
+ * An option's value checked against its choices. nest-commander replaces commander's own
+ * choice check with the option's parse method, so each such method calls this.
+ */
+export function oneOf<T extends string>(flag: string, allowed: readonly T[], value: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
+}

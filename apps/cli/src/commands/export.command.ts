@@ -1,4 +1,11 @@
-import { ExportItemsQuery, ITEM_SORTS, type ExportFormat, type ItemSort } from '@keel/items';
+import {
+  EXPORT_FORMATS,
+  ExportItemsQuery,
+  ITEM_SORTS,
+  type ExportFormat,
+  type ItemSort,
+} from '@keel/items';
+import { oneOf } from '../cli-errors';
 import { QueryBus } from '@nestjs/cqrs';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { pipeline } from 'node:stream/promises';
@@ -25,11 +32,11 @@ export class ExportCommand extends CommandRunner {
   @Option({
     flags: '--format <format>',
     description: 'csv or ndjson',
-    choices: ['csv', 'ndjson'],
+    choices: [...EXPORT_FORMATS],
     defaultValue: 'csv',
   })
-  parseFormat(value: string): string {
-    return value;
+  parseFormat(value: string): ExportFormat {
+    return oneOf('--format', EXPORT_FORMATS, value);
   }
 
   @Option({
@@ -38,8 +45,8 @@ export class ExportCommand extends CommandRunner {
     choices: [...ITEM_SORTS],
     defaultValue: '-createdAt',
   })
-  parseSort(value: string): string {
-    return value;
+  parseSort(value: string): ItemSort {
+    return oneOf('--sort', ITEM_SORTS, value);
   }
 
   @Option({ flags: '--q <text>', description: 'only items whose name contains this text' })

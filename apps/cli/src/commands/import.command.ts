@@ -5,7 +5,7 @@ import { Command, CommandRunner, Option } from 'nest-commander';
 import { createReadStream, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CommandFailedError, EXIT, UsageError } from '../cli-errors';
+import { CommandFailedError, EXIT, oneOf, UsageError } from '../cli-errors';
 import { CliSettings } from '../cli-settings';
 import { JobProgress } from '../job-progress';
 import { withKeel, type DatabaseMode } from '../keel-context';
@@ -52,8 +52,8 @@ export class ImportCommand extends CommandRunner {
     description: 'csv or ndjson (default: from the file name)',
     choices: [...IMPORT_FORMATS],
   })
-  parseFormat(value: string): string {
-    return value;
+  parseFormat(value: string): ImportFormat {
+    return oneOf('--format', IMPORT_FORMATS, value);
   }
 
   run([file]: string[], options: ImportOptions): Promise<void> {

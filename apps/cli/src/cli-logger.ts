@@ -46,7 +46,11 @@ export function cliLogger(level: LogLevel): LoggerService {
       } else {
         text = message instanceof Error ? message.message : String(message);
       }
-      if (SERVER_NOTICES.some((notice) => notice.test(text)) && !showsInfo(level)) return;
+      if (!showsInfo(level)) {
+        if (SERVER_NOTICES.some((notice) => notice.test(text))) return;
+        // Nest's report of a failed start: the command reports the same error itself.
+        if (context === 'ExceptionHandler') return;
+      }
       process.stderr.write(`keel: ${nestLevel}${context ? ` [${context}]` : ''} ${text}\n`);
     };
   return {

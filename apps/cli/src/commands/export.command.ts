@@ -8,7 +8,8 @@ import {
 import { oneOf } from '../cli-errors';
 import { QueryBus } from '@nestjs/cqrs';
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
 import { CliSettings } from '../cli-settings';
 import { withKeel } from '../keel-context';
 import { KeelAppModule } from '../keel.module';
@@ -60,14 +61,36 @@ export class ExportCommand extends CommandRunner {
         const file = await app
           .get(QueryBus)
           .execute(new ExportItemsQuery(options.format, options.sort, options.q));
-        try {
-          // Pulled: the next batch is read when stdout has taken the last one.
-          await pipeline(file.getStream(), process.stdout, { end: false });
-        } catch (error) {
-          // `keel export | head`: the reader has gone, which is not a failure.
-          if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
-        }
+        await copyTo(file.getStream(), process.stdout);
       }),
     );
   }
+}
+
+/**
+ * Pulls the export into `out` as fast as `out` takes it: the next batch is read from the
+ * database only after the last one was written. A reader that goes away (`keel export |
+ * head`) ends the copy quietly; leaving the loop stops the reads.
+ */
+async function copyTo(source: Readable, out: NodeJS.WriteStream): Promise<void> {
+  let failure: NodeJS.ErrnoException | undefined;
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const onError = (error: NodeJS.ErrnoException) => {
+    failure = error;
+    stop();
+  };
+  out.on('error', onError);
+  try {
+    // Not destroyed by leaving the loop (that would be an AbortError, logged by the query as
+    // a failed export): destroyed below, without an error.
+    for await (const chunk of source.iterator({ destroyOnReturn: false })) {
+      if (failure) break;
+      if (!out.write(chunk as Buffer)) await Promise.race([once(out, 'drain'), stopped]);
+    }
+  } finally {
+    out.off('error', onError);
+    source.destroy();
+  }
+  if (failure && failure.code !== 'EPIPE') throw failure;
 }

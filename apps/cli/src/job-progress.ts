@@ -11,7 +11,7 @@ const PLAIN_EVERY_MS = 1_000;
  */
 export class JobProgress {
   private startedAt: number | undefined;
-  private lastPlain = 0;
+  private lastPlain = Number.NEGATIVE_INFINITY;
   private lastText = '';
   private drawn = false;
 

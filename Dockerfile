@@ -2,6 +2,7 @@
 #
 #   docker build -t keel-api .
 #   docker run --rm -p 3000:3000 -e JWT_SECRET="$(openssl rand -base64 48)" keel-api
+#   docker exec <container> npx keel migrate status      # the CLI, beside the running API
 #
 # Without DATABASE_URL the container runs the embedded profile (a Postgres server,
 # started by Keel as the user `node`, with its data in /app/data; one replica only); set DATABASE_URL, REDIS_URL and RABBITMQ_URL for the full profile
@@ -21,7 +22,10 @@ ENV SCARF_ANALYTICS=false \
 
 # Dependencies first, so this layer is reused while only sources change.
 # Install scripts run (argon2 selects its prebuilt binary in its install script).
+# The `keel` CLI is an npm workspace: npm ci links its bin as node_modules/.bin/keel.
 COPY package.json package-lock.json ./
+COPY apps/cli/package.json apps/cli/package.json
+COPY apps/cli/bin apps/cli/bin
 RUN npm ci
 
 # Sources (filtered by .dockerignore), build to dist/, keep production dependencies only.
@@ -43,6 +47,10 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# `npx keel ...` (or `node dist/apps/cli/src/main.js ...`): the bin and what it runs through.
+COPY --from=build /app/apps/cli/package.json ./apps/cli/package.json
+COPY --from=build /app/apps/cli/bin ./apps/cli/bin
+COPY --from=build /app/scripts/node24.sh /app/scripts/build-if-needed.sh ./scripts/
 RUN mkdir -p /app/data && chown node:node /app/data
 
 USER node

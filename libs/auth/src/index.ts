@@ -8,3 +8,5 @@ export * from './dto/auth.dto';
 export * from './entities/session.entity';
 export * from './entities/api-key.entity';
 export * from './auth-pruner';
+export * from './commands/register/register.command';
+export * from './commands/end-user-sessions/end-user-sessions.command';

@@ -330,6 +330,60 @@ export class EmbeddedPostgres {
   }
 }
 
+/**
+ * The embedded server that another live Keel process (the API) runs on `dataDir`, as a
+ * connection URL, or undefined when no process owns the folder. For tools that must work
+ * beside a running API (`keel`): they connect to its server instead of being refused, and
+ * never start a second server on the same files. The port comes from the server's own
+ * postmaster.pid; a server still starting is waited for, up to `timeoutMs`.
+ */
+export async function runningEmbeddedPostgres(
+  dataDir: string,
+  timeoutMs = READY_TIMEOUT_MS,
+): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const owner = readPid(join(dataDir, OWNER_FILE));
+    if (owner === undefined || owner === process.pid || !isAlive(owner)) return undefined;
+    const port = readyPort(join(dataDir, SERVER_DIR, 'postmaster.pid'));
+    if (port !== undefined) {
+      const password = readFileSync(join(dataDir, PASSWORD_FILE), 'utf8').trim();
+      const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+      const client = new Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+      try {
+        await client.connect();
+        return url;
+      } catch {
+        // Stopping, or its port is not yet open: look again.
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new EmbeddedPostgresError(
+        `DATA_DIR ${dataDir} belongs to Keel process ${owner}, whose embedded database did not answer within ${timeoutMs} ms. ` +
+          'Wait for it to start, stop it, or set DATABASE_URL.',
+      );
+    }
+    await sleep(100);
+  }
+}
+
+/** postmaster.pid's port (line 4) once its status (line 8) says the server accepts connections. */
+function readyPort(pidFile: string): number | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(pidFile, 'utf8').split('\n');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new EmbeddedPostgresError(
+      `cannot read ${pidFile} (${(error as Error).message}): run keel as the user that runs Keel's API`,
+    );
+  }
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  return lines[7]?.trim() === 'ready' && port > 0 ? port : undefined;
+}
+
 class PortTakenError extends Error {}
 
 /**

@@ -10,3 +10,6 @@ export * from './commands/delete-item/delete-item.command';
 export * from './queries/get-item/get-item.query';
 export * from './queries/list-items/list-items.query';
 export { itemPageQuery } from './queries/list-items/item-page';
+export * from './commands/start-import/start-import.command';
+export * from './queries/export-items/export-items.query';
+export { IMPORT_FORMATS, type ImportFormat } from './imports/record-parser';

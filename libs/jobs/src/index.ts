@@ -4,3 +4,5 @@ export * from './job-handler';
 export * from './jobs';
 export * from './jobs.module';
 export * from './upload-store';
+export * from './job-queue';
+export * from './queries/get-job/get-job.query';

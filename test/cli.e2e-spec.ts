@@ -129,10 +129,18 @@ describe(`keel CLI (${profile.name} profile)`, () => {
       }
       const help = await keel(['--help']);
       expect(help.code).toBe(0);
-      for (const command of ['migrate', 'users', 'import', 'export', 'seed']) {
+      for (const command of ['migrate', 'users', 'import', 'export', 'seed', 'openapi']) {
         expect(help.stdout).toMatch(new RegExp(`^ {2}${command}\\b`, 'm'));
       }
       // Nothing was started to find those out.
+      expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
+    });
+
+    it('openapi prints the document the typed client is generated from, starting no database', async () => {
+      const run = await keel(['openapi']);
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+      const committed = readFileSync(join(ROOT, 'packages/client/openapi.json'), 'utf8');
+      expect(JSON.parse(run.stdout)).toEqual(JSON.parse(committed));
       expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
     });
 

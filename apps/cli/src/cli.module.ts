@@ -8,6 +8,7 @@ import {
   MigrateStatusCommand,
   MigrateUpCommand,
 } from './commands/migrate.command';
+import { OpenApiCommand } from './commands/openapi.command';
 import { SeedCommand } from './commands/seed.command';
 import { UsageExitCodes } from './exit-codes';
 import { UsersCommand, UsersCreateCommand, UsersDisableCommand } from './commands/users.command';
@@ -16,9 +17,6 @@ import { UsersCommand, UsersCreateCommand, UsersDisableCommand } from './command
  * The `keel` commands. This module holds only them: Keel itself (database, features) is
  * started by the command that runs, with the settings it needs (see keel-context.ts), so
  * `keel --help` and a mistyped line never start a database.
- *
- * A command that needs no database goes here as well, e.g. `keel openapi` (writes the
- * OpenAPI document from the document builder in @keel/core, without starting Keel).
  */
 @Module({})
 export class CliModule {
@@ -38,6 +36,7 @@ export class CliModule {
         ImportCommand,
         ExportCommand,
         SeedCommand,
+        OpenApiCommand,
       ],
     };
   }

@@ -20,7 +20,11 @@ if [ "$(keel_node_major)" -lt 24 ]; then
     # (parallel test runs) never share a half-written folder: the first rename wins.
     mkdir -p "$(dirname "$keel_node_dir")"
     keel_node_tmp="$keel_node_dir.tmp.$$"
-    if npm install --prefix "$keel_node_tmp" --no-save --no-package-lock --loglevel=error node@24 >&2; then
+    # node@24's preinstall fetches the platform's binary: the one install script run here,
+    # whatever the calling project's npm config (Keel's .npmrc, inherited through `npm run`,
+    # would refuse it as unreviewed).
+    if npm install --prefix "$keel_node_tmp" --no-save --no-package-lock --loglevel=error \
+      --strict-allow-scripts=false node@24 >/dev/null; then
       # A folder without the binary is left from an interrupted install; rename(2) refuses a
       # non-empty target, so a folder another start has just put in place is never replaced.
       [ -x "$keel_node_dir/node_modules/.bin/node" ] || rm -rf "$keel_node_dir"

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   createTestDatabase,
   eventually,
+  freePort,
   profile,
   readUntilClosed,
   spawnApi,
@@ -89,6 +90,36 @@ describe('the API process', () => {
       status: 401,
     });
     expect(JSON.stringify(api.logs)).not.toContain(user.password);
+  });
+
+  it('names at start the API, docs and metrics addresses, each of which answers', async () => {
+    const metricsPort = await freePort();
+    const api = await startApiProcess({
+      ...env,
+      HOST: '0.0.0.0',
+      METRICS_PORT: String(metricsPort),
+    });
+    const startLines = api.logs
+      .filter((l) => l.context === 'Bootstrap')
+      .map((l) => String(l.msg))
+      .join('\n');
+    const urls = startLines.match(/http:\/\/[^\s,()]+/g) ?? [];
+    // Every interface the API is bound to, then the docs, the document and the metrics.
+    expect(urls).toEqual(
+      expect.arrayContaining([
+        api.url,
+        `${api.url}/docs`,
+        `${api.url}/docs-json`,
+        `http://localhost:${metricsPort}/metrics`,
+      ]),
+    );
+    for (const url of urls) {
+      // An API address is a base: asked on its liveness route.
+      const target = /\/(docs|docs-json|metrics)$/.test(url) ? url : `${url}/health/live`;
+      expect({ target, status: (await fetch(target)).status }).toEqual({ target, status: 200 });
+    }
+    api.child.kill('SIGTERM');
+    expect(await api.exited).toBe(0);
   });
 
   it('serves a request that is in flight while the listener closes, then exits 0', async () => {

@@ -122,6 +122,18 @@ describe('the API process', () => {
     expect(await api.exited).toBe(0);
   });
 
+  it('stops in order when SIGINT comes twice (a terminal and a watcher each send one)', async () => {
+    // The delay keeps it stopping when the second signal arrives.
+    const api = await startApiProcess({ ...env, SHUTDOWN_DELAY_MS: '1000' });
+    api.child.kill('SIGINT');
+    await eventually(() => api.logs.some((l) => l.msg === 'SIGINT received: stopping'));
+    api.child.kill('SIGINT');
+    expect(await api.exited).toBe(0);
+    expect(api.logs.some((l) => l.msg === 'stopped')).toBe(true);
+    // The embedded database was stopped by the app, not left running in DATA_DIR.
+    expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+  });
+
   it('serves a request that is in flight while the listener closes, then exits 0', async () => {
     const api = await startApiProcess({ ...env, SHUTDOWN_DELAY_MS: '1000' });
     const { port } = new URL(api.url);

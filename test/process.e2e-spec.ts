@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   createTestDatabase,
   eventually,
+  freePort,
   profile,
   readUntilClosed,
   spawnApi,
@@ -89,6 +90,48 @@ describe('the API process', () => {
       status: 401,
     });
     expect(JSON.stringify(api.logs)).not.toContain(user.password);
+  });
+
+  it('names at start the API, docs and metrics addresses, each of which answers', async () => {
+    const metricsPort = await freePort();
+    const api = await startApiProcess({
+      ...env,
+      HOST: '0.0.0.0',
+      METRICS_PORT: String(metricsPort),
+    });
+    const startLines = api.logs
+      .filter((l) => l.context === 'Bootstrap')
+      .map((l) => String(l.msg))
+      .join('\n');
+    const urls = startLines.match(/http:\/\/[^\s,()]+/g) ?? [];
+    // Every interface the API is bound to, then the docs, the document and the metrics.
+    expect(urls).toEqual(
+      expect.arrayContaining([
+        api.url,
+        `${api.url}/docs`,
+        `${api.url}/docs-json`,
+        `http://localhost:${metricsPort}/metrics`,
+      ]),
+    );
+    for (const url of urls) {
+      // An API address is a base: asked on its liveness route.
+      const target = /\/(docs|docs-json|metrics)$/.test(url) ? url : `${url}/health/live`;
+      expect({ target, status: (await fetch(target)).status }).toEqual({ target, status: 200 });
+    }
+    api.child.kill('SIGTERM');
+    expect(await api.exited).toBe(0);
+  });
+
+  it('stops in order when SIGINT comes twice (a terminal and a watcher each send one)', async () => {
+    // The delay keeps it stopping when the second signal arrives.
+    const api = await startApiProcess({ ...env, SHUTDOWN_DELAY_MS: '1000' });
+    api.child.kill('SIGINT');
+    await eventually(() => api.logs.some((l) => l.msg === 'SIGINT received: stopping'));
+    api.child.kill('SIGINT');
+    expect(await api.exited).toBe(0);
+    expect(api.logs.some((l) => l.msg === 'stopped')).toBe(true);
+    // The embedded database was stopped by the app, not left running in DATA_DIR.
+    expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
   });
 
   it('serves a request that is in flight while the listener closes, then exits 0', async () => {

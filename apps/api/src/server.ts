@@ -22,7 +22,16 @@ export async function startApi(): Promise<NestFastifyApplication> {
   const [url, ...others] = reachableUrls(config.host, port);
   const where =
     others.length > 0 ? ` (all interfaces on ${config.host}: ${others.join(', ')})` : '';
-  logger.log(`Keel API listening on ${url}${where} (docs at /docs)`, 'Bootstrap');
+  logger.log(`Keel API listening on ${url}${where}`, 'Bootstrap');
+  logger.log(`Swagger UI at ${url}/docs, OpenAPI document at ${url}/docs-json`, 'Bootstrap');
+  // Metrics have a port of their own (never the API's), on the same interfaces; served by
+  // this process, or by the cluster primary for its workers (main.ts).
+  logger.log(
+    config.metricsPort > 0
+      ? `Prometheus metrics at ${reachableUrls(config.host, config.metricsPort)[0]}/metrics`
+      : 'Prometheus metrics off (METRICS_PORT=0)',
+    'Bootstrap',
+  );
 
   closeOnSignals(app, {
     logger,

@@ -36,7 +36,10 @@ export function closeOnSignals(app: INestApplicationContext, options: ShutdownOp
     await stopTracing(TRACES_FLUSH_MS);
     process.exit(0);
   };
+  // `on`, not `once`: a second signal while stopping (Ctrl-C twice, or a terminal's SIGINT and a
+  // watcher's forwarded one) would otherwise find no handler and kill the process mid-close,
+  // leaving the embedded Postgres behind.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void stop(signal));
+    process.on(signal, () => void stop(signal));
   }
 }

@@ -1257,7 +1257,20 @@ export interface components {
   responses: never;
   parameters: never;
   requestBodies: never;
-  headers: never;
+  headers: {
+    /** @description Requests allowed in the window. */
+    'RateLimit-Limit': number;
+    /** @description Requests left in the window. */
+    'RateLimit-Remaining': number;
+    /** @description Seconds until the window resets. */
+    'RateLimit-Reset': number;
+    /** @description The request id (yours if it was sane, else generated); quote it in reports. */
+    'X-Request-Id': string;
+    /** @description Time spent serving the request, in ms. */
+    'X-Response-Time': string;
+    /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
+    'X-Trace-Id': string;
+  };
   pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1274,12 +1287,9 @@ export interface operations {
       /** @description The process answers */
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -1298,12 +1308,9 @@ export interface operations {
       /** @description Ready; `info` lists each dependency (a degraded cache is still ready) */
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -1311,12 +1318,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1338,12 +1342,9 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1374,12 +1375,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1391,12 +1389,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1417,12 +1412,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1443,12 +1435,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1482,12 +1471,9 @@ export interface operations {
     responses: {
       201: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1497,12 +1483,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1531,12 +1514,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1557,12 +1537,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1583,12 +1560,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1620,12 +1594,9 @@ export interface operations {
     responses: {
       204: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -1633,12 +1604,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1667,12 +1635,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1693,12 +1658,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1719,12 +1681,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1745,12 +1704,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1781,18 +1737,12 @@ export interface operations {
       /** @description The mail is on its way. */
       202: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -1800,20 +1750,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1834,18 +1778,12 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1866,20 +1804,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1900,18 +1832,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -1945,18 +1871,12 @@ export interface operations {
     responses: {
       204: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -1964,18 +1884,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2002,20 +1916,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2036,18 +1944,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2082,18 +1984,12 @@ export interface operations {
       /** @description Tokens; with two-factor authentication on, a challenge for /v1/auth/mfa/verify. */
       200: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2104,18 +2000,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2142,20 +2032,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2176,18 +2060,12 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2208,20 +2086,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2242,18 +2114,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2287,12 +2153,9 @@ export interface operations {
     responses: {
       204: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -2300,12 +2163,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2332,12 +2192,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2371,18 +2228,12 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2392,18 +2243,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2430,20 +2275,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2464,18 +2303,12 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2496,20 +2329,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2530,18 +2357,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2571,12 +2392,9 @@ export interface operations {
     responses: {
       201: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2588,12 +2406,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2614,12 +2429,9 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2640,12 +2452,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2679,18 +2488,12 @@ export interface operations {
     responses: {
       204: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -2698,18 +2501,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2736,20 +2533,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2770,18 +2561,12 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2802,20 +2587,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2836,18 +2615,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2881,18 +2654,12 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2902,18 +2669,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2940,20 +2701,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -2974,18 +2729,12 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3006,20 +2755,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3040,18 +2783,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3085,18 +2822,12 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3106,18 +2837,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3144,20 +2869,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3178,18 +2897,12 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3210,20 +2923,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3244,18 +2951,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3288,20 +2989,14 @@ export interface operations {
         headers: {
           /** @description The provider’s authorization URL. */
           Location?: string;
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description `keel_oidc_state`: ties the callback to this browser. */
           'Set-Cookie'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -3309,18 +3004,12 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3341,20 +3030,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3375,18 +3058,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3406,20 +3083,14 @@ export interface operations {
       /** @description Service Unavailable */
       503: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3460,18 +3131,12 @@ export interface operations {
       /** @description Tokens; with two-factor authentication on, a challenge for /v1/auth/mfa/verify. */
       200: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3482,20 +3147,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3516,18 +3175,12 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3548,18 +3201,12 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3580,18 +3227,12 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3612,20 +3253,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3646,18 +3281,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3677,20 +3306,14 @@ export interface operations {
       /** @description Service Unavailable */
       503: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3725,12 +3348,9 @@ export interface operations {
     responses: {
       204: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -3738,12 +3358,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3772,12 +3389,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3798,12 +3412,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3838,18 +3449,12 @@ export interface operations {
       /** @description If the account exists, the mail is on its way. */
       202: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -3857,18 +3462,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3895,20 +3494,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3929,18 +3522,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -3974,18 +3561,12 @@ export interface operations {
     responses: {
       204: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -3993,18 +3574,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4031,20 +3606,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4065,18 +3634,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4110,18 +3673,12 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4131,18 +3688,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4169,20 +3720,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4203,20 +3748,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4237,18 +3776,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4282,18 +3815,12 @@ export interface operations {
     responses: {
       201: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4303,18 +3830,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4341,18 +3862,12 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4373,18 +3888,12 @@ export interface operations {
       /** @description Payload Too Large */
       413: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4405,18 +3914,12 @@ export interface operations {
       /** @description Unsupported Media Type */
       415: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4437,20 +3940,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4471,18 +3968,12 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4512,12 +4003,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4529,12 +4017,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4555,12 +4040,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4581,12 +4063,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4616,12 +4095,9 @@ export interface operations {
     responses: {
       204: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -4631,12 +4107,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4657,12 +4130,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4683,12 +4153,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4720,12 +4187,9 @@ export interface operations {
     responses: {
       204: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -4733,12 +4197,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4767,12 +4228,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4793,12 +4251,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4819,12 +4274,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4845,12 +4297,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4880,12 +4329,9 @@ export interface operations {
     responses: {
       201: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4897,12 +4343,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4923,12 +4366,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4970,12 +4410,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -4985,12 +4422,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5019,12 +4453,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5045,12 +4476,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5071,12 +4499,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5119,12 +4544,9 @@ export interface operations {
        */
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5143,12 +4565,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5177,12 +4596,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5203,12 +4619,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5248,12 +4661,9 @@ export interface operations {
         headers: {
           /** @description HIT when served from the cache, MISS otherwise. */
           'X-Cache'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5263,12 +4673,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5295,12 +4702,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5344,18 +4748,12 @@ export interface operations {
           'Idempotent-Replayed'?: string;
           /** @description The item's URL. */
           Location?: string;
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5365,18 +4763,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5403,20 +4795,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5437,18 +4823,12 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5469,18 +4849,12 @@ export interface operations {
       /** @description Unprocessable Entity */
       422: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5501,20 +4875,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5539,18 +4907,12 @@ export interface operations {
        */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5587,12 +4949,9 @@ export interface operations {
           ETag?: string;
           /** @description HIT when served from the cache, MISS otherwise. */
           'X-Cache'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5604,12 +4963,9 @@ export interface operations {
         headers: {
           /** @description The item's version as an entity tag: If-Match to change the item, If-None-Match to read it again. */
           ETag?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -5617,12 +4973,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5649,12 +5002,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5675,12 +5025,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5715,18 +5062,12 @@ export interface operations {
     responses: {
       204: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -5734,18 +5075,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5772,20 +5107,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5806,18 +5135,12 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5838,18 +5161,12 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5870,18 +5187,12 @@ export interface operations {
       /** @description Precondition Failed */
       412: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5902,20 +5213,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5940,18 +5245,12 @@ export interface operations {
        */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -5993,18 +5292,12 @@ export interface operations {
         headers: {
           /** @description The item's version as an entity tag: If-Match to change the item, If-None-Match to read it again. */
           ETag?: string;
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6014,18 +5307,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6052,20 +5339,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6086,18 +5367,12 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6118,18 +5393,12 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6150,18 +5419,12 @@ export interface operations {
       /** @description Precondition Failed */
       412: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6182,20 +5445,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6220,18 +5477,12 @@ export interface operations {
        */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6268,18 +5519,12 @@ export interface operations {
       /** @description The items, one per line (CSV with a header row) */
       200: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -6287,18 +5532,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6325,20 +5564,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6359,18 +5592,12 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6391,20 +5618,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6429,18 +5650,12 @@ export interface operations {
        */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6478,18 +5693,12 @@ export interface operations {
         headers: {
           /** @description The job's URL. */
           Location?: string;
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6499,18 +5708,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6537,20 +5740,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6571,18 +5768,12 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6603,18 +5794,12 @@ export interface operations {
       /** @description Payload Too Large */
       413: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6635,18 +5820,12 @@ export interface operations {
       /** @description Unsupported Media Type */
       415: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6667,20 +5846,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6705,18 +5878,12 @@ export interface operations {
        */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6751,18 +5918,12 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6772,18 +5933,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6810,20 +5965,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6844,18 +5993,12 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6876,20 +6019,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6914,18 +6051,12 @@ export interface operations {
        */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6957,18 +6088,12 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -6978,18 +6103,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7016,20 +6135,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7050,18 +6163,12 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7082,18 +6189,12 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7114,20 +6215,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7152,18 +6247,12 @@ export interface operations {
        */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7196,18 +6285,12 @@ export interface operations {
       /** @description The job, now `cancelled` */
       200: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7217,18 +6300,12 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7255,20 +6332,14 @@ export interface operations {
       /** @description Unauthorized */
       401: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7289,18 +6360,12 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7321,18 +6386,12 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7353,18 +6412,12 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7385,20 +6438,14 @@ export interface operations {
       /** @description Too Many Requests */
       429: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7423,18 +6470,12 @@ export interface operations {
        */
       500: {
         headers: {
-          /** @description Requests allowed in the window. */
-          'RateLimit-Limit'?: number;
-          /** @description Requests left in the window. */
-          'RateLimit-Remaining'?: number;
-          /** @description Seconds until the window resets. */
-          'RateLimit-Reset'?: number;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7468,12 +6509,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7483,12 +6521,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7517,12 +6552,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7543,12 +6575,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7569,12 +6598,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7606,12 +6632,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7621,12 +6644,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7655,12 +6675,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7681,12 +6698,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7707,12 +6721,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7733,12 +6744,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7770,12 +6778,9 @@ export interface operations {
     responses: {
       204: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -7783,12 +6788,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7817,12 +6819,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7843,12 +6842,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7869,12 +6865,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7895,12 +6888,9 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7921,12 +6911,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7962,12 +6949,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -7977,12 +6961,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8011,12 +6992,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8037,12 +7015,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8063,12 +7038,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8089,12 +7061,9 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8115,12 +7084,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8152,12 +7118,9 @@ export interface operations {
     responses: {
       204: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -8165,12 +7128,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8199,12 +7159,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8225,12 +7182,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8251,12 +7205,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8277,12 +7228,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8312,12 +7260,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8329,12 +7274,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8355,12 +7297,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8394,12 +7333,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8409,12 +7345,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8443,12 +7376,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8469,12 +7399,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8504,12 +7431,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8521,12 +7445,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8547,12 +7468,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8573,12 +7491,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8612,12 +7527,9 @@ export interface operations {
     responses: {
       201: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8627,12 +7539,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8661,12 +7570,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8687,12 +7593,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8713,12 +7616,9 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8739,12 +7639,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8776,12 +7673,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8791,12 +7685,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8825,12 +7716,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8851,12 +7739,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8877,12 +7762,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8903,12 +7785,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8940,12 +7819,9 @@ export interface operations {
     responses: {
       204: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content?: never;
@@ -8953,12 +7829,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -8987,12 +7860,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9013,12 +7883,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9039,12 +7906,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9065,12 +7929,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9106,12 +7967,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9121,12 +7979,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9155,12 +8010,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9181,12 +8033,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9207,12 +8056,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9233,12 +8079,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9275,12 +8118,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9290,12 +8130,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9324,12 +8161,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9350,12 +8184,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9376,12 +8207,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9402,12 +8230,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9440,12 +8265,9 @@ export interface operations {
     responses: {
       202: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9455,12 +8277,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9489,12 +8308,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9515,12 +8331,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9541,12 +8354,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9567,12 +8377,9 @@ export interface operations {
       /** @description Conflict */
       409: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9593,12 +8400,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9630,12 +8434,9 @@ export interface operations {
     responses: {
       202: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9645,12 +8446,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9679,12 +8477,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9705,12 +8500,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9731,12 +8523,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9757,12 +8546,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9794,12 +8580,9 @@ export interface operations {
     responses: {
       200: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9809,12 +8592,9 @@ export interface operations {
       /** @description Bad Request */
       400: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9843,12 +8623,9 @@ export interface operations {
         headers: {
           /** @description The Bearer challenge, when the access token is missing or not valid. */
           'WWW-Authenticate'?: string;
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9869,12 +8646,9 @@ export interface operations {
       /** @description Forbidden */
       403: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9895,12 +8669,9 @@ export interface operations {
       /** @description Not Found */
       404: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {
@@ -9921,12 +8692,9 @@ export interface operations {
       /** @description Internal Server Error */
       500: {
         headers: {
-          /** @description The request id (yours if it was sane, else generated); quote it in reports. */
-          'X-Request-Id'?: string;
-          /** @description Time spent serving the request, in ms. */
-          'X-Response-Time'?: string;
-          /** @description The W3C trace id of this request (yours if you sent a `traceparent`); only when the server exports traces. */
-          'X-Trace-Id'?: string;
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'X-Response-Time': components['headers']['X-Response-Time'];
+          'X-Trace-Id': components['headers']['X-Trace-Id'];
           [name: string]: unknown;
         };
         content: {

@@ -6,6 +6,7 @@ import {
   getSchemaPath,
   type HeaderObject,
   type OpenAPIObject,
+  type ReferenceObject,
 } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { PROBLEM_CONTENT_TYPE, ProblemDto, problemExample } from '../errors/problem';
@@ -95,11 +96,22 @@ const RATE_LIMITED: Record<string, HeaderObject> = {
   'RateLimit-Reset': { description: 'Seconds until the window resets.', schema: integer },
 };
 
+const refsTo = (headers: Record<string, HeaderObject>): Record<string, ReferenceObject> =>
+  Object.fromEntries(
+    Object.keys(headers).map((name) => [name, { $ref: `#/components/headers/${name}` }]),
+  );
+const SHARED_REFS = { every: refsTo(EVERY_RESPONSE), rateLimited: refsTo(RATE_LIMITED) };
+
 /**
  * Completes the document's response headers: those every answer carries, the rate limit's on
  * routes that can answer 429, and those declared with `@ApiResponseHeader`.
  */
 export function documentResponseHeaders(document: OpenAPIObject): OpenAPIObject {
+  // Defined once and referenced from each response, not copied into every one of them.
+  document.components = {
+    ...document.components,
+    headers: { ...document.components?.headers, ...EVERY_RESPONSE, ...RATE_LIMITED },
+  };
   for (const path of Object.values(document.paths)) {
     for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
       const operation = path[method];
@@ -120,8 +132,8 @@ export function documentResponseHeaders(document: OpenAPIObject): OpenAPIObject 
           h.statuses ? h.statuses.includes(code) : code >= 200 && code < 300,
         );
         response.headers = {
-          ...EVERY_RESPONSE,
-          ...(rateLimited ? RATE_LIMITED : {}),
+          ...SHARED_REFS.every,
+          ...(rateLimited ? SHARED_REFS.rateLimited : {}),
           ...Object.fromEntries(
             own.map((h) => [h.name, { description: h.description, schema: string }]),
           ),

@@ -1,4 +1,4 @@
-import { freePort, startTestApp } from '@keel/testing';
+import { freePort, redisServerAvailable, startTestApp, startTestRedis } from '@keel/testing';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Timers keeping this process alive. */
@@ -25,4 +25,24 @@ describe('closing the app', () => {
     }
     expect(most).toBeLessThanOrEqual(before);
   });
+
+  // Needs `redis-server` on PATH (the suite's own Redis, whatever the profile).
+  (redisServerAvailable() ? it : it.skip)(
+    'leaves no timer running when Redis answered',
+    async () => {
+      const redis = await startTestRedis();
+      try {
+        const before = timers();
+        const t = await startTestApp({ REDIS_URL: redis.url });
+        // The queue workers are made once Redis answers.
+        await sleep(1_000);
+        await t.close();
+        // Closing clients whose sockets had already closed once left a 2 s timer each.
+        await sleep(300);
+        expect(timers()).toBeLessThanOrEqual(before);
+      } finally {
+        await redis.close();
+      }
+    },
+  );
 });

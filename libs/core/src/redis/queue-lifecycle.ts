@@ -142,7 +142,10 @@ export class BullQueue<Data> {
     // Whatever did not close cleanly (a frozen Redis) is cut off.
     await settleWithin(this.worker?.disconnect(), 1_000);
     await settleWithin(this.queue.disconnect(), 1_000);
-    this.workerConnection?.disconnect();
-    this.producer.disconnect();
+    for (const redis of [this.workerConnection, this.producer]) {
+      // Disconnecting a client whose socket has already closed would leave ioredis waiting
+      // 2 s for a 'close' event that came before (a timer that holds the process open).
+      if (redis && redis.status !== 'end') redis.disconnect();
+    }
   }
 }

@@ -122,6 +122,33 @@ describe('the API process', () => {
     expect(await api.exited).toBe(0);
   });
 
+  it('starts quietly: one line for the migrations, none per Nest module or route unless LOG_LEVEL=debug', async () => {
+    const framework = (logs: Array<Record<string, unknown>>) =>
+      logs.filter((l) =>
+        ['InstanceLoader', 'RouterExplorer', 'RoutesResolver'].includes(String(l.context)),
+      );
+    const first = await startApiProcess(env);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(framework(first.logs)).toEqual([]);
+    const migrations = first.logs.filter((l) => l.context === 'Migrations');
+    expect(migrations).toEqual([
+      expect.objectContaining({
+        msg: expect.stringMatching(/^applied \d+ migrations: CreateUsers/),
+      }),
+    ]);
+    // Everything before the API answers fits on a screen.
+    const listening = first.logs.findIndex((l) => String(l.msg).startsWith('Keel API listening'));
+    expect(listening).toBeGreaterThan(0);
+    expect(listening).toBeLessThan(10);
+
+    const verbose = await startApiProcess({ ...env, LOG_LEVEL: 'debug' });
+    verbose.child.kill('SIGTERM');
+    expect(await verbose.exited).toBe(0);
+    expect(framework(verbose.logs).length).toBeGreaterThan(20);
+    expect(framework(verbose.logs).every((l) => l.level === 'debug')).toBe(true);
+  });
+
   it('stops in order when SIGINT comes twice (a terminal and a watcher each send one)', async () => {
     // The delay keeps it stopping when the second signal arrives.
     const api = await startApiProcess({ ...env, SHUTDOWN_DELAY_MS: '1000' });

@@ -5,6 +5,7 @@ import {
   createNestProcessLogger,
   exitOnStartFailure,
   parseEnvOrExit,
+  withQuietFramework,
   type KeelEnv,
 } from '@keel/core';
 import { DATABASE_START_ATTEMPTS } from '@keel/database';
@@ -28,7 +29,7 @@ async function main(env: KeelEnv): Promise<void> {
     abortOnError: false,
   });
   const logger = app.get(Logger);
-  app.useLogger(logger);
+  app.useLogger(withQuietFramework(logger));
   app.flushLogs();
   await app.init();
   logger.log(

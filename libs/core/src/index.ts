@@ -29,7 +29,11 @@ export * from './lifecycle/shutdown';
 export * from './lifecycle/http-drain';
 export * from './http/reachable-urls';
 export * from './lifecycle/start-failure';
-export { createNestProcessLogger, createProcessLogger } from './logging/logger-options';
+export {
+  createNestProcessLogger,
+  createProcessLogger,
+  withQuietFramework,
+} from './logging/logger-options';
 export * from './http/request-deadline.interceptor';
 export * from './metrics/metrics';
 export * from './metrics/metrics.module';

@@ -12,7 +12,13 @@ export async function runMigrations(dataSource: DataSource): Promise<Migration[]
   const logger = new Logger('Migrations');
   return underMigrationLock(dataSource, async () => {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
-    for (const m of applied) logger.log(`applied ${m.name}`);
+    if (applied.length > 0) {
+      const names = applied.map((m) => m.name);
+      logger.log(
+        { migrations: names },
+        `applied ${names.length} migration${names.length === 1 ? '' : 's'}: ${names.join(', ')}`,
+      );
+    }
     return applied;
   });
 }

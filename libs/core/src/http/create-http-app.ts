@@ -5,7 +5,11 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { parseEnv } from '../config/env';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
-import { createAccessLogger, createNestProcessLogger } from '../logging/logger-options';
+import {
+  createAccessLogger,
+  createNestProcessLogger,
+  withQuietFramework,
+} from '../logging/logger-options';
 import { Metrics } from '../metrics/metrics';
 import { currentTraceIds } from '../tracing/trace-context';
 import { clientErrorHandler, frameworkErrorHandler, missingHostError } from './early-errors';
@@ -131,7 +135,7 @@ export async function createHttpApp(rootModule: Type): Promise<NestFastifyApplic
     logger: createNestProcessLogger(env.app.logLevel),
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(withQuietFramework(app.get(Logger)));
   app.flushLogs();
   // The access line and the request metric are a Fastify hook, not an interceptor:
   // interceptors never see requests that a guard refuses, that match no route, or whose body

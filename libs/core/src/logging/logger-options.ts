@@ -83,3 +83,45 @@ export function createNestProcessLogger(level: string): LoggerService {
     fatal: write('fatal'),
   };
 }
+
+/** Nest's own start-up lines: one per module and route, a hundred on every start. */
+const FRAMEWORK_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
+/**
+ * The app's logger as Nest's: what Keel logs passes unchanged, while Nest's own start-up
+ * lines (modules initialised, routes mapped) are debug, not info, so a start shows what a
+ * person needs (migrations, warnings, where the API answers). `LOG_LEVEL=debug` shows them.
+ */
+export function withQuietFramework(logger: LoggerService): LoggerService {
+  return {
+    log: (message: unknown, ...params: unknown[]) => {
+      const context = params.at(-1);
+      if (typeof context === 'string' && FRAMEWORK_CONTEXTS.has(context)) {
+        logger.debug?.(message, ...params);
+      } else {
+        logger.log(message, ...params);
+      }
+    },
+    error: (message: unknown, ...params: unknown[]) => {
+      logger.error(message, ...params);
+    },
+    warn: (message: unknown, ...params: unknown[]) => {
+      logger.warn(message, ...params);
+    },
+    debug: (message: unknown, ...params: unknown[]) => {
+      logger.debug?.(message, ...params);
+    },
+    verbose: (message: unknown, ...params: unknown[]) => {
+      logger.verbose?.(message, ...params);
+    },
+    fatal: (message: unknown, ...params: unknown[]) => {
+      logger.fatal?.(message, ...params);
+    },
+  };
+}

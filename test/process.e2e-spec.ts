@@ -127,9 +127,12 @@ describe('the API process', () => {
       logs.filter((l) =>
         ['InstanceLoader', 'RouterExplorer', 'RoutesResolver'].includes(String(l.context)),
       );
-    const first = await startApiProcess(env);
+    // A first start, on a database of its own (the suite's may be migrated already).
+    const fresh = profile.databaseUrl ? await createTestDatabase(profile.databaseUrl) : undefined;
+    const first = await startApiProcess({ ...env, ...(fresh ? { DATABASE_URL: fresh.url } : {}) });
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
+    await fresh?.drop();
     expect(framework(first.logs)).toEqual([]);
     const migrations = first.logs.filter((l) => l.context === 'Migrations');
     expect(migrations).toEqual([

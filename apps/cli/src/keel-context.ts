@@ -1,8 +1,7 @@
-import { InvalidConfigError, parseEnv, type KeelEnv } from '@keel/core';
+import { InvalidConfigError, loadDotEnv, overrideEnv, parseEnv, type KeelEnv } from '@keel/core';
 import { runningEmbeddedPostgres } from '@keel/database';
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { existsSync } from 'node:fs';
 import { cliLogger } from './cli-logger';
 import { CommandFailedError } from './cli-errors';
 
@@ -39,8 +38,7 @@ const ATTACHED_POOL_SIZE = 3;
  * namespaces read it, so every module sees the same values.
  */
 export async function openKeel(module: Type, options: OpenOptions): Promise<KeelContext> {
-  // As @nestjs/config does for the API (it does not override what is already set).
-  if (process.env.NODE_ENV !== 'test' && existsSync('.env')) process.loadEnvFile('.env');
+  loadDotEnv();
   const env = readEnv();
   const settings: Record<string, string> = { METRICS_PORT: '0', RUN_WORKERS: 'false' };
   if (!options.migrate) settings.RUN_MIGRATIONS = 'false';
@@ -55,7 +53,7 @@ export async function openKeel(module: Type, options: OpenOptions): Promise<Keel
       settings.DATABASE_POOL_SIZE = String(Math.min(env.database.poolSize, ATTACHED_POOL_SIZE));
     }
   }
-  Object.assign(process.env, settings);
+  const configured = overrideEnv(settings);
 
   // Initialised here (migrations, connections); a failure throws, and the embedded server it
   // may have started stops with this process (see EmbeddedPostgres).
@@ -72,7 +70,7 @@ export async function openKeel(module: Type, options: OpenOptions): Promise<Keel
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
-  return { app, mode, env: parseEnv(), close };
+  return { app, mode, env: configured, close };
 }
 
 function readEnv(): KeelEnv {

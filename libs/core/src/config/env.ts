@@ -599,3 +599,20 @@ function loadOrCreateSecret(dataDir: string): string {
   }
   return secret;
 }
+
+/**
+ * For a process that reads the configuration before Nest's ConfigModule does (the `keel`
+ * CLI): loads `.env` as ConfigModule would (variables already set win; not under tests).
+ */
+export function loadDotEnv(): void {
+  if (process.env.NODE_ENV !== 'test' && existsSync('.env')) process.loadEnvFile('.env');
+}
+
+/**
+ * Sets `settings` in the environment before Nest's ConfigModule reads it, so that every
+ * namespace sees the same values; answers the configuration with them.
+ */
+export function overrideEnv(settings: Record<string, string>): KeelEnv {
+  Object.assign(process.env, settings);
+  return parseEnv();
+}

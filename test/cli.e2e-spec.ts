@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createTestDatabase,
   profile,
+  profileRedisEnv,
   startApiProcess,
   tempDataDir,
   type ApiProcess,
@@ -88,12 +88,7 @@ describe(`keel CLI (${profile.name} profile)`, () => {
       NODE_ENV: 'test',
       DATA_DIR: dataDir,
       ...(database ? { DATABASE_URL: database.url } : {}),
-      ...(profile.redisUrl
-        ? {
-            REDIS_URL: profile.redisUrl,
-            REDIS_KEY_PREFIX: `keel-test:${randomBytes(4).toString('hex')}:`,
-          }
-        : {}),
+      ...profileRedisEnv(),
       ...(process.env.RABBITMQ_URL ? { RABBITMQ_URL: process.env.RABBITMQ_URL } : {}),
     };
   });

@@ -1,9 +1,15 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
-import { createTestDatabase, eventually, freePort, profile, tempDataDir } from '@keel/testing';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  profile,
+  profileRedisEnv,
+  tempDataDir,
+} from '@keel/testing';
 
 /**
  * `npm run dev` (scripts/dev.mjs) as a developer runs it in a terminal: the watcher compiles
@@ -49,12 +55,7 @@ describe('npm run dev', () => {
           METRICS_PORT: '0',
           DATA_DIR: dataDir,
           ...(database ? { DATABASE_URL: database.url } : {}),
-          ...(profile.redisUrl
-            ? {
-                REDIS_URL: profile.redisUrl,
-                REDIS_KEY_PREFIX: `keel-test:${randomBytes(4).toString('hex')}:`,
-              }
-            : {}),
+          ...profileRedisEnv(),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createConnection } from 'node:net';
@@ -8,6 +7,7 @@ import {
   eventually,
   freePort,
   profile,
+  profileRedisEnv,
   readUntilClosed,
   spawnApi,
   startApiProcess,
@@ -35,12 +35,7 @@ describe('the API process', () => {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
       ...(database ? { DATABASE_URL: database.url } : {}),
-      ...(profile.redisUrl
-        ? {
-            REDIS_URL: profile.redisUrl,
-            REDIS_KEY_PREFIX: `keel-test:${randomBytes(4).toString('hex')}:`,
-          }
-        : {}),
+      ...profileRedisEnv(),
     };
   });
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -46,6 +46,16 @@ export function tempDataDir(prefix: string): string {
   return dir;
 }
 
+/** The profile's Redis for a process a test spawns, under a key prefix of its own; none when embedded. */
+export function profileRedisEnv(): Record<string, string> {
+  return profile.redisUrl
+    ? {
+        REDIS_URL: profile.redisUrl,
+        REDIS_KEY_PREFIX: `keel-test:${randomBytes(4).toString('hex')}:`,
+      }
+    : {};
+}
+
 /**
  * Boots the real application (same `createHttpApp` as main.ts) on its own data:
  * a temporary DATA_DIR (with its embedded Postgres server) or a fresh database on the
